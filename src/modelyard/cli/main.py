@@ -1,0 +1,91 @@
+"""The ``modelyard`` command: ``modelyard <noun> <verb>``.
+
+Exit codes: 0 success; 1 a check failed (e.g. ``audit verify`` found tampering) or an
+internal error; otherwise the ``exit_code`` of the ModelyardError raised (see
+``modelyard.errors``): 2 invalid input or usage, 3 configuration, 4 not found, 5 already
+exists, 6 conflict, 7 permission denied, 8 data quality, 9 pipeline failure, 10 storage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from typing import Annotated
+
+import click
+import typer
+
+from modelyard import __version__
+from modelyard.cli import audit, init
+from modelyard.cli.output import err_console
+from modelyard.errors import ModelyardError
+
+app = typer.Typer(
+    name="modelyard",
+    help="modelyard: datasets, experiments, models, monitoring and features in one place.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"modelyard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """modelyard: one coherent MLOps platform, from raw data to a monitored model."""
+
+
+app.command("init")(init.init)
+app.add_typer(audit.app, name="audit")
+
+
+def _report(exc: ModelyardError, as_json: bool) -> int:
+    if as_json:
+        typer.echo(json.dumps(exc.to_dict(), default=str))
+    err_console.print(f"[red]error:[/red] {exc.message}", markup=True, highlight=False)
+    if exc.hint:
+        err_console.print(f"[yellow]hint:[/yellow] {exc.hint}", markup=True, highlight=False)
+    return exc.exit_code
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning every error into ``error:``/``hint:`` and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in args
+    try:
+        app(args=args, prog_name="modelyard", standalone_mode=False)
+    except ModelyardError as exc:
+        sys.exit(_report(exc, as_json))
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        # usage errors: unknown option, missing argument, bad value
+        exc.show(file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 -- last resort: a bug must not print a traceback
+        if os.environ.get("MODELYARD_DEBUG"):
+            traceback.print_exc()
+        err_console.print(f"[red]error:[/red] internal error: {type(exc).__name__}: {exc}")
+        err_console.print(
+            "[yellow]hint:[/yellow] this is a bug in modelyard; rerun with MODELYARD_DEBUG=1 "
+            "for the traceback and report it"
+        )
+        sys.exit(1)
