@@ -14,8 +14,8 @@ import sys
 import traceback
 from typing import Annotated
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from modelyard import __version__
 from modelyard.cli import audit, init
@@ -65,17 +65,21 @@ def run(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     as_json = "--json" in args
     try:
-        app(args=args, prog_name="modelyard", standalone_mode=False)
+        rc = app(args=args, prog_name="modelyard", standalone_mode=False)
     except ModelyardError as exc:
         sys.exit(_report(exc, as_json))
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        # usage errors: unknown option, missing argument, bad value
-        exc.show(file=sys.stderr)
+    except TyperException as exc:
+        # usage errors: unknown option, missing argument, a value of the wrong type
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show(file=sys.stderr)
+        else:
+            err_console.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
@@ -89,3 +93,5 @@ def run(argv: list[str] | None = None) -> None:
             "for the traceback and report it"
         )
         sys.exit(1)
+    # with standalone_mode=False, click returns a typer.Exit's code instead of raising it
+    sys.exit(rc if isinstance(rc, int) else 0)

@@ -22,7 +22,11 @@ _CHUNK = 1 << 20
 
 @runtime_checkable
 class BlobStore(Protocol):
-    """Bytes by key. Every adapter passes ``tests/contract/test_blobs.py``."""
+    """Bytes by key. Every adapter passes ``tests/contract/test_blobs.py``.
+
+    Keys are relative '/'-paths (see ``validate_blob_key``). Do not store a blob at a key that is
+    also the folder of other keys (``a`` and ``a/b``): a filesystem cannot hold both.
+    """
 
     def put(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` atomically (replacing any old value).

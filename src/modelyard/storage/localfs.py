@@ -147,10 +147,18 @@ class LocalBlobStore:
         path = self._path(key)
         try:
             path.unlink(missing_ok=True)
-        except IsADirectoryError:
+        except (IsADirectoryError, NotADirectoryError):
             return
         except OSError as exc:
             raise self._os_error("delete a blob", exc) from exc
+        # Remove folders the delete left empty, so the key space stays free for new keys.
+        parent = path.parent
+        while parent != self.root and self.root in parent.parents:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
 
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)

@@ -139,7 +139,10 @@ class MemoryBlobStore:
             self._data[key] = bytes(data)
 
     def put_file(self, key: str, path: Path) -> None:
-        self.put(key, Path(path).read_bytes())
+        source = Path(path)
+        if not source.is_file():
+            raise InvalidInputError(f"{str(source)!r} is not a readable file")
+        self.put(key, source.read_bytes())
 
     def get(self, key: str) -> bytes:
         validate_blob_key(key)
