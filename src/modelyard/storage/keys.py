@@ -36,6 +36,8 @@ def validate_record_key(what: str, value: object) -> str:
     Raises:
         InvalidInputError: not a string, empty, too long, or containing control characters.
     """
+    if type(value) is str and 0 < len(value) <= MAX_RECORD_KEY_CHARS and value.isprintable():
+        return value  # the common case, checked without a regex
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a string, got {type(value).__name__}")
     if not value:

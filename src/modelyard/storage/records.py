@@ -162,11 +162,14 @@ def _reject_non_finite(value: float) -> float:
     )
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
 def encode_attributes(item: Record) -> str:
     """The canonical JSON text of a record's attributes (without pk/sk)."""
-    attrs = {k: v for k, v in item.items() if k not in ("pk", "sk")}
+    attrs = {k: v for k, v in item.items() if k != "pk" and k != "sk"}
     try:
-        text = json.dumps(attrs, separators=(",", ":"), sort_keys=True, allow_nan=False)
+        text = _ENCODER.encode(attrs)
     except (TypeError, ValueError) as exc:
         for value in _walk(attrs):
             if isinstance(value, float) and not math.isfinite(value):
