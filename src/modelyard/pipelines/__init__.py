@@ -1,0 +1,1 @@
+"""Training and inference pipelines: steps, live step log, runs."""
