@@ -16,12 +16,16 @@ class's ``exit_code``; the REST API maps the class to an HTTP status by walking 
     │   ├── ModelVersionNotFoundError
     │   ├── ExperimentNotFoundError
     │   ├── RunNotFoundError
+    │   ├── ArtifactNotFoundError
     │   ├── DatasetNotFoundError
-    │   └── FeatureGroupNotFoundError
+    │   ├── FeatureGroupNotFoundError
+    │   └── EntityNotFoundError          no online feature value for an entity key
     ├── AlreadyExistsError              exit 5
     │   └── RecordExistsError      (also ConflictError)
     ├── InvalidInputError (ValueError)  exit 2   bad files, schema violations, bad filters, keys
-    │   └── ChecksumMismatchError                stored bytes differ from their recorded sha256
+    │   ├── ChecksumMismatchError                stored bytes differ from their recorded sha256
+    │   ├── SchemaViolationError                 data breaks its declared schema; .violations
+    │   └── FilterSyntaxError                    a search filter does not parse; .column
     ├── ConflictError                   exit 6   lost race, illegal state transition
     ├── PermissionDeniedError           exit 7
     ├── DataQualityError                exit 8   .report
@@ -36,16 +40,21 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AlarmNotFoundError",
     "AlreadyExistsError",
+    "ArtifactNotFoundError",
     "BackendUnavailableError",
+    "BaselineNotFoundError",
     "BlobNotFoundError",
     "ChecksumMismatchError",
     "ConfigError",
     "ConflictError",
     "DataQualityError",
     "DatasetNotFoundError",
+    "EntityNotFoundError",
     "ExperimentNotFoundError",
     "FeatureGroupNotFoundError",
+    "FilterSyntaxError",
     "InvalidInputError",
     "ModelNotFoundError",
     "ModelVersionNotFoundError",
@@ -55,7 +64,9 @@ __all__ = [
     "PipelineError",
     "RecordExistsError",
     "RecordNotFoundError",
+    "ReportNotFoundError",
     "RunNotFoundError",
+    "SchemaViolationError",
     "StorageError",
 ]
 
@@ -242,3 +253,73 @@ class StorageError(ModelyardError):
         body = super().to_dict()
         body["retryable"] = self.retryable
         return body
+
+
+class SchemaViolationError(InvalidInputError):
+    """Data breaks its declared schema; ``violations`` lists every broken rule.
+
+    Each violation is a dict: ``column``, ``rule``, ``count`` (offending rows) and ``examples``.
+    """
+
+    default_hint = "fix the listed values in the file (or the declared schema) and add it again"
+
+    def __init__(
+        self, message: str, *, violations: list[dict[str, Any]], hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.violations = violations
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body["violations"] = self.violations
+        return body
+
+
+class EntityNotFoundError(NotFoundError):
+    """A feature group version has no online value for this entity key."""
+
+    default_hint = "check the key, or run `modelyard features materialize GROUP` first"
+
+
+class FilterSyntaxError(InvalidInputError):
+    """A search filter does not parse; ``column`` (1-based) points at the offending spot."""
+
+    default_hint = (
+        "filters look like: metrics.auc > 0.7 and params.model = 'lgbm' "
+        "order by metrics.auc desc limit 10"
+    )
+
+    def __init__(self, message: str, *, column: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.column = column
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body["column"] = self.column
+        return body
+
+
+class BaselineNotFoundError(NotFoundError):
+    """No monitoring baseline for this model (version)."""
+
+    default_hint = (
+        "create one with `modelyard monitor baseline --model NAME --version V --data FILE`"
+    )
+
+
+class ReportNotFoundError(NotFoundError):
+    """No monitoring report with this id."""
+
+    default_hint = "run `modelyard monitor reports --model NAME` to list reports"
+
+
+class AlarmNotFoundError(NotFoundError):
+    """No alarm of this name."""
+
+    default_hint = "run `modelyard alarms list` to see the alarms"
+
+
+class ArtifactNotFoundError(NotFoundError):
+    """A run or model version has no artifact of this name."""
+
+    default_hint = "list its artifacts with `modelyard runs show ID` or `modelyard models show`"

@@ -11,6 +11,7 @@ environment variables. Nothing here runs at import time: ``Settings.load()`` rea
 | blobs_uri     | MODELYARD_BLOBS_URI    | file://<home>/blobs                   |
 | user          | MODELYARD_USER         | the OS user                           |
 | approved_only | MODELYARD_APPROVED_ONLY| false (production training on approved datasets only) |
+| online_uri    | MODELYARD_ONLINE_URI   | sqlite:///<home>/online.db (online feature store) |
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from modelyard.errors import ConfigError
 
 __all__ = ["Settings"]
 
-_KEYS = ("home", "records_uri", "blobs_uri", "user", "approved_only")
+_KEYS = ("home", "records_uri", "blobs_uri", "user", "approved_only", "online_uri")
 
 
 class Settings(BaseModel):
@@ -40,6 +41,7 @@ class Settings(BaseModel):
     blobs_uri: str
     user: str | None = None
     approved_only: bool = False
+    online_uri: str = ""
 
     @classmethod
     def load(
@@ -68,6 +70,7 @@ class Settings(BaseModel):
         values["home"] = home
         values.setdefault("records_uri", f"sqlite:///{home / 'modelyard.db'}")
         values.setdefault("blobs_uri", f"file://{home / 'blobs'}")
+        values.setdefault("online_uri", f"sqlite:///{home / 'online.db'}")
         try:
             return cls(**values)
         except ValidationError as exc:
