@@ -81,6 +81,9 @@ class SqliteOnlineStore:
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # reads are random point lookups: keep the hot pages mapped instead of copying
+            conn.execute("PRAGMA mmap_size=268435456")
+            conn.execute("PRAGMA cache_size=-65536")
             if not self._ready:
                 with self._lock:
                     conn.execute(_SCHEMA)
