@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelyard.access import (
     AccessGuard,
@@ -29,6 +29,19 @@ from modelyard.settings import Settings
 from modelyard.storage.blobs import BlobStore, ContentStore
 from modelyard.storage.records import RecordStore
 from modelyard.storage.uri import open_blob_store, open_record_store
+
+if TYPE_CHECKING:
+    # capability services are imported where they are built, so that opening a workspace
+    # (and starting the CLI) does not load polars, scipy and lightgbm until they are used
+    from modelyard.alerts.metrics import MetricsSink
+    from modelyard.alerts.service import AlarmService, MetricsService
+    from modelyard.datasets import DatasetService
+    from modelyard.datasets.catalog import CatalogService
+    from modelyard.features import FeatureService
+    from modelyard.pipelines.service import PipelineService
+    from modelyard.quality.service import MonitorService
+    from modelyard.registry import LineageService, RegistryService
+    from modelyard.tracking import TrackingService
 
 __all__ = ["Workspace", "open_workspace"]
 
@@ -77,6 +90,112 @@ class Workspace:
     def guard(self) -> AccessGuard:
         """What services call before they act: ``guard.check(action, resource)``."""
         return AccessGuard(self.authorizer, self.principal)
+
+    @cached_property
+    def tracking(self) -> TrackingService:
+        """Experiments and runs: params, step-wise metrics, tags, artifacts, search."""
+        from modelyard.tracking import TrackingService
+
+        return TrackingService(self.records, self.content, self.guard)
+
+    @cached_property
+    def registry(self) -> RegistryService:
+        """Model versions, approvals, comparison, verified artifact loading."""
+        from modelyard.registry import RegistryService
+
+        return RegistryService(
+            self.records,
+            self.content,
+            self.guard,
+            runs=self.tracking,
+            datasets=self.datasets,  # checks and resolves dataset references
+        )
+
+    @cached_property
+    def lineage(self) -> LineageService:
+        """Model version <-> run and dataset versions, both ways."""
+        from modelyard.registry import LineageService
+
+        return LineageService(self.records, self.guard, runs=self.tracking)
+
+    @cached_property
+    def datasets(self) -> DatasetService:
+        """Dataset versions, validation, statistics, profiles, anomalies, approval, lineage."""
+        from modelyard.datasets import DatasetService
+
+        return DatasetService(
+            self.records,
+            self.content,
+            self.guard,
+            principal=self.principal.name,
+            approved_only=self.settings.approved_only,
+            model_links=self.lineage,
+        )
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        """External datasets (AWS Open Data Registry format) and cached imports."""
+        from modelyard.datasets.catalog import CatalogService, Fetcher
+
+        return CatalogService(
+            self.datasets,
+            Fetcher(self.records, self.content),
+            self.guard,
+            extra_dirs=[self.settings.home / "catalog"],
+        )
+
+    @cached_property
+    def features(self) -> FeatureService:
+        """Feature groups, offline point-in-time retrieval and online serving."""
+        from modelyard.features import FeatureService
+        from modelyard.storage.online import open_online_store
+
+        online_uri = self.settings.online_uri or f"sqlite:///{self.settings.home / 'online.db'}"
+        return FeatureService(self.records, self.blobs, open_online_store(online_uri), self.guard)
+
+    @cached_property
+    def metrics_sink(self) -> MetricsSink:
+        """The metrics sink port: local time series in the record store."""
+        from modelyard.alerts.metrics import RecordMetricsSink
+
+        return RecordMetricsSink(self.records)
+
+    @cached_property
+    def metrics(self) -> MetricsService:
+        """Publish and query metrics (CloudWatch-shaped)."""
+        from modelyard.alerts.service import MetricsService
+
+        return MetricsService(self.guard, self.metrics_sink)
+
+    @cached_property
+    def alarms(self) -> AlarmService:
+        """Alarms with CloudWatch semantics; set ``alarms.retrain_hook`` to queue retraining."""
+        from modelyard.alerts.service import AlarmService
+
+        return AlarmService(self.records, self.guard, self.metrics_sink)
+
+    @cached_property
+    def monitor(self) -> MonitorService:
+        """Baselines, drift and quality checks, reports; metrics and alarms on every check."""
+        from modelyard.quality.service import MonitorService
+
+        return MonitorService(self.records, self.content, self.guard, self.metrics, self.alarms)
+
+    @cached_property
+    def pipelines(self) -> PipelineService:
+        """Training and inference pipelines (tracked runs, live step logs, stored results)."""
+        from modelyard.pipelines.service import PipelineService
+
+        return PipelineService(
+            self.records,
+            self.content,
+            self.guard,
+            tracking=self.tracking,
+            registry=self.registry,
+            datasets=self.datasets,
+            monitor=self.monitor,
+            alarms=self.alarms,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
     def init(self) -> dict[str, Any]:

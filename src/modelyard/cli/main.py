@@ -8,6 +8,7 @@ exists, 6 conflict, 7 permission denied, 8 data quality, 9 pipeline failure, 10 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -18,7 +19,7 @@ import typer
 from typer.exceptions import TyperException
 
 from modelyard import __version__
-from modelyard.cli import audit, init
+from modelyard.cli import init, quickstart
 from modelyard.cli.output import err_console
 from modelyard.errors import ModelyardError
 
@@ -48,7 +49,48 @@ def root(
 
 
 app.command("init")(init.init)
-app.add_typer(audit.app, name="audit")
+app.command("quickstart")(quickstart.quickstart)
+
+# One module per noun, imported only when its noun is used: a command loads polars, scipy or
+# lightgbm only if it needs them, so `modelyard audit list` starts in a fraction of a second.
+NOUNS: dict[str, str] = {
+    "datasets": "modelyard.cli.datasets",
+    "catalog": "modelyard.cli.catalog",
+    "experiments": "modelyard.cli.experiments",
+    "runs": "modelyard.cli.runs",
+    "models": "modelyard.cli.models",
+    "pipelines": "modelyard.cli.pipelines",
+    "adherence": "modelyard.cli.adherence",
+    "monitor": "modelyard.cli.monitor",
+    "alarms": "modelyard.cli.alarms",
+    "metrics": "modelyard.cli.metrics",
+    "features": "modelyard.cli.features",
+    "audit": "modelyard.cli.audit",
+}
+_registered: set[str] = set()
+
+
+def register_nouns(names: list[str] | None = None) -> typer.Typer:
+    """Attach the named noun modules (all of them by default) to the root app."""
+    for name in NOUNS if names is None else names:
+        if name in _registered:
+            continue
+        module = importlib.import_module(NOUNS[name])
+        app.add_typer(module.app, name=name)
+        _registered.add(name)
+    return app
+
+
+def _nouns_for(args: list[str]) -> list[str] | None:
+    """The noun an invocation needs, or None (help, unknown words: load them all)."""
+    words = [a for a in args if not a.startswith("-")]
+    if not words and "--version" in args:
+        return []
+    if words and words[0] in ("init", "quickstart"):
+        return []
+    if words and words[0] in NOUNS:
+        return [words[0]]
+    return None
 
 
 def _report(exc: ModelyardError, as_json: bool) -> int:
@@ -65,6 +107,7 @@ def run(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     as_json = "--json" in args
     try:
+        register_nouns(_nouns_for(args))
         rc = app(args=args, prog_name="modelyard", standalone_mode=False)
     except ModelyardError as exc:
         sys.exit(_report(exc, as_json))
