@@ -22,7 +22,7 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/modelyard init
+	$(VENV)/bin/modelyard quickstart
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
