@@ -1,6 +1,6 @@
 """Evaluation of the adherence model on the full UCI data; prints one JSON document.
 
-Protocol (see modelyard.adherence.evaluate): death/hospice discharges dropped; 5 seeds of an
+Protocol (see modelyard.adherence.evaluation): death/hospice discharges dropped; 5 seeds of an
 80/20 split by patient_nbr; early stopping, calibration and threshold on a patient-grouped
 slice of the training part only; the test part scored once, at the encounter level;
 LightGBM and the logistic baseline side by side; a patient-cluster bootstrap for seed 0.

@@ -18,7 +18,7 @@ from modelyard.adherence import (
     predict_proba,
     train,
 )
-from modelyard.adherence.evaluate import FLOOR_AUC
+from modelyard.adherence.evaluation import FLOOR_AUC
 from modelyard.errors import InvalidInputError
 from tests.uci import uci_zip
 

@@ -30,10 +30,10 @@ if TYPE_CHECKING:
         label_series,
     )
     from modelyard.adherence.data import check_batch, coerce_frame, load_uci
-    from modelyard.adherence.evaluate import evaluate
+    from modelyard.adherence.evaluation import evaluate
     from modelyard.adherence.features import FeatureFrame, build_features
     from modelyard.adherence.model import TrainedModel, input_schema
-    from modelyard.adherence.predict import (
+    from modelyard.adherence.prediction import (
         BRAND_OUTPUT_SCHEMA,
         ENCOUNTER_OUTPUT_SCHEMA,
         predict,
@@ -45,9 +45,9 @@ if TYPE_CHECKING:
 # pull in scikit-learn and LightGBM until a model is trained or used.
 _WHERE = {
     "AdherenceConfig": "modelyard.adherence.config",
-    "BRAND_OUTPUT_SCHEMA": "modelyard.adherence.predict",
+    "BRAND_OUTPUT_SCHEMA": "modelyard.adherence.prediction",
     "CalibrationConfig": "modelyard.adherence.config",
-    "ENCOUNTER_OUTPUT_SCHEMA": "modelyard.adherence.predict",
+    "ENCOUNTER_OUTPUT_SCHEMA": "modelyard.adherence.prediction",
     "FeatureConfig": "modelyard.adherence.config",
     "FeatureFrame": "modelyard.adherence.features",
     "LabelConfig": "modelyard.adherence.config",
@@ -60,12 +60,12 @@ _WHERE = {
     "build_features": "modelyard.adherence.features",
     "check_batch": "modelyard.adherence.data",
     "coerce_frame": "modelyard.adherence.data",
-    "evaluate": "modelyard.adherence.evaluate",
+    "evaluate": "modelyard.adherence.evaluation",
     "input_schema": "modelyard.adherence.model",
     "label_series": "modelyard.adherence.config",
     "load_uci": "modelyard.adherence.data",
-    "predict": "modelyard.adherence.predict",
-    "predict_proba": "modelyard.adherence.predict",
+    "predict": "modelyard.adherence.prediction",
+    "predict_proba": "modelyard.adherence.prediction",
     "train": "modelyard.adherence.training",
     "training_features": "modelyard.adherence.training",
 }

@@ -106,7 +106,7 @@ class ModelConfig(_Strict):
 class SplitConfig(_Strict):
     """Patient-level splits: no patient_nbr ever appears on both sides.
 
-    ``test_fraction`` is held out by :func:`modelyard.adherence.evaluate.evaluate`;
+    ``test_fraction`` is held out by :func:`modelyard.adherence.evaluation.evaluate`;
     ``validation_fraction`` of the training patients is the slice used for early stopping,
     calibration and the threshold.
     """

@@ -343,7 +343,7 @@ class PipelineService:
         # the use case (scikit-learn, LightGBM) loads only when a pipeline runs, so listing runs
         # and reading logs stay fast
         from modelyard.adherence import train, training_features
-        from modelyard.adherence.evaluate import score_features
+        from modelyard.adherence.evaluation import score_features
         from modelyard.adherence.metrics import encounter_metrics
         from modelyard.adherence.training import patient_split
 
