@@ -34,6 +34,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from bench_paths import PEERS
+
 # the copy of the UCI zip that ships inside the package
 DEFAULT_ZIP = (
     Path(__file__).resolve().parents[1]
@@ -134,7 +136,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--peer-rows", type=int, default=1_000_000)
     parser.add_argument("--no-peers", action="store_true")
-    parser.add_argument("--peers-dir", default="/work/shared/peers")
+    parser.add_argument("--peers-dir", default=str(PEERS))
     parser.add_argument("--worker-rows", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     csv = _csv_path(args.data)
