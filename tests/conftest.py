@@ -8,14 +8,17 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
+from modelyard.adherence import AdherenceConfig, TrainedModel, train
 from modelyard.storage.blobs import BlobStore
 from modelyard.storage.localfs import LocalBlobStore
 from modelyard.storage.memory import MemoryBlobStore, MemoryRecordStore
 from modelyard.storage.records import RecordStore
 from modelyard.storage.sqlite import SqliteRecordStore
 from modelyard.workspace import Workspace, open_workspace
+from tests.uci import uci_sample
 
 RECORD_BACKENDS = ["memory", "sqlite"]
 BLOB_BACKENDS = ["memory", "localfs"]
@@ -85,3 +88,19 @@ def cli(workspace_env: dict[str, str], tmp_path: Path) -> Callable[..., CliResul
         )
 
     return run
+
+
+# -- the adherence use case: a real UCI sample and models trained on it once per process --
+@pytest.fixture(scope="session")
+def sample() -> pl.DataFrame:
+    """The first 3,000 UCI encounters, typed as the use case reads them."""
+    return uci_sample(3000)
+
+
+@pytest.fixture(scope="session")
+def models(sample: pl.DataFrame) -> dict[str, TrainedModel]:
+    """One LightGBM and one logistic model trained on ``sample``."""
+    return {
+        kind: train(sample, AdherenceConfig.from_dict({"model": {"type": kind}}))
+        for kind in ("lightgbm", "logistic")
+    }

@@ -23,11 +23,6 @@ from modelyard.errors import InvalidInputError
 from tests.uci import uci_zip
 
 
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return load_uci(uci_zip(), n_rows=3000)
-
-
 @settings(
     max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelyard.adherence import AdherenceConfig, TrainedModel, load_uci, predict, train
+from modelyard.adherence import TrainedModel, predict
 from modelyard.adherence.schema import DOSE_VALUES, MEDICATION_COLUMNS
-from tests.uci import uci_zip
 
 COUNTS = (
     "time_in_hospital",
@@ -23,19 +21,6 @@ COUNTS = (
     "number_diagnoses",
 )
 TEXT = ("race", "gender", "age", "payer_code", "medical_specialty", "diag_1", "A1Cresult")
-
-
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return load_uci(uci_zip(), n_rows=3000)
-
-
-@pytest.fixture(scope="module")
-def models(sample: pl.DataFrame) -> dict[str, TrainedModel]:
-    return {
-        kind: train(sample, AdherenceConfig.from_dict({"model": {"type": kind}}))
-        for kind in ("lightgbm", "logistic")
-    }
 
 
 @st.composite

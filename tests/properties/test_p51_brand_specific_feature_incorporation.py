@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelyard.adherence import AdherenceConfig, TrainedModel, build_features, load_uci, train
+from modelyard.adherence import TrainedModel, build_features
 from modelyard.adherence.features import BRAND_CATEGORICAL
 from modelyard.adherence.schema import BRAND_CLASSES, MEDICATION_COLUMNS
-from tests.uci import uci_zip
-
-
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return load_uci(uci_zip(), n_rows=3000)
-
-
-@pytest.fixture(scope="module")
-def models(sample: pl.DataFrame) -> dict[str, TrainedModel]:
-    return {
-        kind: train(sample, AdherenceConfig.from_dict({"model": {"type": kind}}))
-        for kind in ("lightgbm", "logistic")
-    }
 
 
 def _with_brand(feats, row: int, brand: str):  # type: ignore[no-untyped-def]

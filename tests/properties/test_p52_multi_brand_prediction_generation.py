@@ -7,14 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelyard.adherence import AdherenceConfig, TrainedModel, load_uci, predict, train
+from modelyard.adherence import AdherenceConfig, TrainedModel, predict, train
 from modelyard.adherence.schema import MEDICATION_COLUMNS
-from tests.uci import uci_zip
-
-
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return load_uci(uci_zip(), n_rows=3000)
 
 
 @pytest.fixture(scope="module")

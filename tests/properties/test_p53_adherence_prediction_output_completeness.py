@@ -5,13 +5,11 @@ from __future__ import annotations
 import math
 
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelyard.adherence import AdherenceConfig, TrainedModel, load_uci, predict, train
+from modelyard.adherence import TrainedModel, predict
 from modelyard.adherence.schema import MEDICATION_COLUMNS
-from tests.uci import uci_zip
 
 FIELDS = (
     "encounter_id",
@@ -23,19 +21,6 @@ FIELDS = (
     "risk_factors",
     "model_version",
 )
-
-
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return load_uci(uci_zip(), n_rows=3000)
-
-
-@pytest.fixture(scope="module")
-def models(sample: pl.DataFrame) -> dict[str, TrainedModel]:
-    return {
-        kind: train(sample, AdherenceConfig.from_dict({"model": {"type": kind}}))
-        for kind in ("lightgbm", "logistic")
-    }
 
 
 @settings(

@@ -8,14 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from modelyard.adherence import AdherenceConfig, label_series, load_uci, train
+from modelyard.adherence import AdherenceConfig, label_series, train
 from modelyard.errors import InvalidInputError
-from tests.uci import uci_zip
-
-
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return load_uci(uci_zip(), n_rows=3000)
 
 
 def test_defaults_match_the_use_case() -> None:

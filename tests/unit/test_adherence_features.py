@@ -15,11 +15,6 @@ from tests.uci import uci_zip
 
 
 @pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return load_uci(uci_zip(), n_rows=3000)
-
-
-@pytest.fixture(scope="module")
 def repeat_patients() -> pl.DataFrame:
     """Encounters of patients with several encounters (history matters for them)."""
     full = load_uci(uci_zip())

@@ -8,26 +8,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from modelyard.adherence import AdherenceConfig, TrainedModel, load_uci, predict_proba, train
+from modelyard.adherence import TrainedModel, predict_proba, train
 from modelyard.adherence.calibration import Calibrator, fit_calibrator
 from modelyard.adherence.config import ThresholdConfig
 from modelyard.adherence.metrics import choose_threshold, encounter_metrics
 from modelyard.adherence.training import patient_split
 from modelyard.errors import InvalidInputError
-from tests.uci import uci_zip
-
-
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return load_uci(uci_zip(), n_rows=3000)
-
-
-@pytest.fixture(scope="module")
-def models(sample: pl.DataFrame) -> dict[str, TrainedModel]:
-    return {
-        kind: train(sample, AdherenceConfig.from_dict({"model": {"type": kind}}))
-        for kind in ("lightgbm", "logistic")
-    }
 
 
 @pytest.mark.parametrize("kind", ["lightgbm", "logistic"])

@@ -12,19 +12,12 @@ from modelyard.adherence import (
     AdherenceConfig,
     TrainedModel,
     build_features,
-    load_uci,
     predict,
     predict_proba,
     train,
 )
 from modelyard.adherence.schema import MEDICATION_COLUMNS
 from modelyard.errors import InvalidInputError
-from tests.uci import uci_zip
-
-
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    return load_uci(uci_zip(), n_rows=3000)
 
 
 @pytest.fixture(scope="module")

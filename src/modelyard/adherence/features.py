@@ -26,6 +26,7 @@ import polars as pl
 from modelyard.adherence.config import AdherenceConfig, label_series
 from modelyard.adherence.schema import (
     BRAND_CLASSES,
+    COUNT_COLUMNS,
     LABEL_COLUMN,
     MEDICATION_COLUMNS,
     MISSING,
@@ -46,14 +47,7 @@ NO_BRAND = ""
 _UNKNOWN_DESCRIPTIONS = {"NULL", "Not Mapped", "Not Available", "Unknown/Invalid"}
 
 BASE_NUMERIC = (
-    "time_in_hospital",
-    "num_lab_procedures",
-    "num_procedures",
-    "num_medications",
-    "number_outpatient",
-    "number_emergency",
-    "number_inpatient",
-    "number_diagnoses",
+    *COUNT_COLUMNS,
     "age_years",
     "total_visits",
     "n_dose_up",

@@ -94,12 +94,7 @@ BRAND_CLASSES: Final[dict[str, tuple[str, ...]]] = {
 EXCLUDED_DISCHARGE_IDS: Final = (11, 13, 14, 19, 20, 21)
 """discharge_disposition_id values meaning death or hospice."""
 
-INTEGER_COLUMNS: Final = (
-    "encounter_id",
-    "patient_nbr",
-    "admission_type_id",
-    "discharge_disposition_id",
-    "admission_source_id",
+COUNT_COLUMNS: Final = (
     "time_in_hospital",
     "num_lab_procedures",
     "num_procedures",
@@ -108,6 +103,14 @@ INTEGER_COLUMNS: Final = (
     "number_emergency",
     "number_inpatient",
     "number_diagnoses",
+)
+INTEGER_COLUMNS: Final = (
+    "encounter_id",
+    "patient_nbr",
+    "admission_type_id",
+    "discharge_disposition_id",
+    "admission_source_id",
+    *COUNT_COLUMNS,
 )
 
 STRING_COLUMNS: Final = (
