@@ -7,6 +7,7 @@ import hashlib
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -172,3 +173,40 @@ def test_sigkill_mid_stream_leaves_store_consistent(tmp_path: Path) -> None:
     # and the store still takes writes
     records.put({"pk": "after", "sk": "kill", "ok": True})
     blobs.put("after/kill", b"ok")
+
+
+def _first_touch(db: str, worker: int, start_at: float) -> None:
+    store = SqliteRecordStore(db)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    store.put({"pk": "first", "sk": f"w{worker}"})
+
+
+def test_a_new_database_opened_by_many_processes_and_threads_at_once(tmp_path: Path) -> None:
+    # Switching a new file to WAL needs it to itself; SQLite says "locked" at once rather than
+    # waiting, so connections opened together must retry instead of failing.
+    db = str(tmp_path / "fresh.db")
+    start_at = time.time() + 1.0
+    procs = [CTX.Process(target=_first_touch, args=(db, w, start_at)) for w in range(N_PROCS)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+    threaded = SqliteRecordStore(str(tmp_path / "fresh-threads.db"))
+    errors: list[BaseException] = []
+
+    def touch(worker: int) -> None:
+        try:
+            threaded.put({"pk": "first", "sk": f"t{worker}"})
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=touch, args=(w,)) for w in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert len(list(threaded.query("first"))) == 16
+    assert len(list(SqliteRecordStore(db).query("first"))) == N_PROCS

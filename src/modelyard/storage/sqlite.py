@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +66,7 @@ class SqliteRecordStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._setup_lock = threading.Lock()
 
     @classmethod
     def from_uri(cls, uri: str) -> SqliteRecordStore:
@@ -112,26 +114,8 @@ class SqliteRecordStore:
             raise self._translate(exc) from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > _SCHEMA_VERSION:
-                raise ConfigError(
-                    f"{str(self.path)!r} was written by a newer modelyard "
-                    f"(schema {version}, this one knows {_SCHEMA_VERSION})",
-                    hint="upgrade modelyard",
-                )
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if mode != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            if version < _SCHEMA_VERSION:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    conn.execute(_DDL)
-                    conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
+            with self._setup_lock:
+                self._set_up(conn)
         except sqlite3.Error as exc:
             conn.close()
             raise self._translate(exc) from exc
@@ -139,6 +123,50 @@ class SqliteRecordStore:
             conn.close()
             raise
         return conn
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        """Journal mode and schema, retried while another connection holds the lock.
+
+        Changing the journal mode (on a new file) needs the database to itself, and SQLite
+        answers "database is locked" at once instead of waiting with the busy handler, so
+        connections opened together (threads or processes) retry here, within the timeout.
+        """
+        deadline = time.monotonic() + self.busy_timeout_s
+        delay = 0.005
+        while True:
+            try:
+                self._set_up_once(conn)
+                return
+            except sqlite3.OperationalError as exc:
+                text = str(exc)
+                if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+
+    def _set_up_once(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > _SCHEMA_VERSION:
+            raise ConfigError(
+                f"{str(self.path)!r} was written by a newer modelyard "
+                f"(schema {version}, this one knows {_SCHEMA_VERSION})",
+                hint="upgrade modelyard",
+            )
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if version < _SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(_DDL)
+                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def _translate(self, exc: sqlite3.Error) -> Exception:
         text = str(exc)
