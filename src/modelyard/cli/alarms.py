@@ -86,7 +86,6 @@ def create(
         description=description,
     )
     ws = workspace()
-    ws.info()
     emit(ws.alarms.create(definition, replace=replace), as_json, _render_alarm)
 
 
@@ -94,7 +93,6 @@ def create(
 def list_alarms(as_json: JsonOpt = False) -> None:
     """All alarms and their states."""
     ws = workspace()
-    ws.info()
     alarms = ws.alarms.list_alarms()
     emit(
         {"alarms": alarms},
@@ -123,7 +121,6 @@ def show(
 ) -> None:
     """One alarm: definition and current state."""
     ws = workspace()
-    ws.info()
     emit(ws.alarms.get(name), as_json, _render_alarm)
 
 
@@ -135,7 +132,6 @@ def history(
 ) -> None:
     """State transitions of an alarm, newest first, with reasons and action results."""
     ws = workspace()
-    ws.info()
     found = ws.alarms.history(name, limit=limit)
     emit(
         {"alarm": name, "transitions": found},
@@ -164,7 +160,6 @@ def evaluate(
 ) -> None:
     """Evaluate alarms now; print the transitions that happened."""
     ws = workspace()
-    ws.info()
     if name is None:
         transitions = ws.alarms.evaluate_all()
     else:
@@ -188,6 +183,5 @@ def delete(
 ) -> None:
     """Delete an alarm (its history stays readable in the record store)."""
     ws = workspace()
-    ws.info()
     ws.alarms.delete(name)
     emit({"deleted": name}, as_json, lambda _: console.print(f"alarm {name} deleted"))

@@ -18,7 +18,6 @@ def list_entries(
 ) -> None:
     """Show the newest audit entries (every authorization attempt)."""
     ws = workspace()
-    ws.info()
     entries = ws.audit.list_entries(limit=limit)
     emit(
         {"entries": entries},
@@ -45,7 +44,6 @@ def list_entries(
 def verify(as_json: JsonOpt = False) -> None:
     """Check the hash chain; exit 1 and name the first bad entry if it was tampered with."""
     ws = workspace()
-    ws.info()
     result = ws.audit.verify()
 
     def render(_: Any) -> None:

@@ -17,7 +17,7 @@ app = typer.Typer(
 @app.command("list")
 def list_entries(as_json: JsonOpt = False) -> None:
     """Every catalog entry: id, name, licence, size, source."""
-    ws = workspace()
+    ws = workspace(must_exist=False)
     entries = ws.catalog.list_entries()
     emit(
         {"entries": [e.to_dict() for e in entries]},
@@ -35,7 +35,7 @@ def show(
     entry_id: Annotated[str, typer.Argument(help="Catalog entry id.")], as_json: JsonOpt = False
 ) -> None:
     """Description, schema, size, licence, source and citation of one entry."""
-    ws = workspace()
+    ws = workspace(must_exist=False)
     entry = ws.catalog.get(entry_id)
     body = entry.to_dict()
 
@@ -74,7 +74,6 @@ def import_entry(
 ) -> None:
     """Download (or take from the cache), verify, validate and add as a dataset version."""
     ws = workspace()
-    ws.info()
     with progress(as_json) as bar:
         task = bar.add_task(f"import {entry_id}", total=None)
 

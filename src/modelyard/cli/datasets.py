@@ -83,7 +83,6 @@ def add(
 ) -> None:
     """Validate a file and store it as a new immutable version (identical content: the same)."""
     ws = workspace()
-    ws.info()
     result = ws.datasets.add_file(
         path,
         name=name,
@@ -111,7 +110,6 @@ def add(
 def list_datasets(as_json: JsonOpt = False) -> None:
     """Every dataset with its latest version."""
     ws = workspace()
-    ws.info()
     items = ws.datasets.list_datasets()
     emit(
         {"datasets": items},
@@ -133,7 +131,6 @@ def versions(
 ) -> None:
     """All versions of a dataset, oldest first."""
     ws = workspace()
-    ws.info()
     found = ws.datasets.versions(name)
     statuses = {v.version: ws.datasets.status(name, v.version)["status"] for v in found}
     emit(
@@ -162,7 +159,6 @@ def versions(
 def show(ref: RefArg, as_json: JsonOpt = False) -> None:
     """All metadata of one version, with its approval status."""
     ws = workspace()
-    ws.info()
     name, spec = _split(ref)
     v = ws.datasets.get(name, spec)
     body = {**v.to_dict(), "approval": ws.datasets.status(name, v.version)}
@@ -211,7 +207,6 @@ def validate(
 ) -> None:
     """Check a file or a stored version against a schema; store nothing. Exit 1 if invalid."""
     ws = workspace()
-    ws.info()
     declared = _schema(schema)
     path = Path(target)
     if path.exists() or "@" not in target:
@@ -262,7 +257,6 @@ def profile(
 ) -> None:
     """Statistics of every column, correlations and missing values; optionally an HTML report."""
     ws = workspace()
-    ws.info()
     name, spec = _split(ref)
     result = ws.datasets.profile(name, spec)
     if html is not None:
@@ -319,7 +313,6 @@ def anomalies(
 ) -> None:
     """Missing values, duplicates, schema violations, outliers, unseen categories."""
     ws = workspace()
-    ws.info()
     name, spec = _split(ref)
     v = ws.datasets.get(name, spec)
     found = ws.datasets.anomalies(
@@ -342,7 +335,6 @@ def anomalies(
 
 def _decide(ref: str, comment: str, as_json: bool, approve: bool) -> None:
     ws = workspace()
-    ws.info()
     name, spec = _split(ref)
     if spec is None:
         raise InvalidInputError(
@@ -383,7 +375,6 @@ def compare(
 ) -> None:
     """Schema, row-count and per-column statistic differences, and drift of b against a."""
     ws = workspace()
-    ws.info()
     name_a, spec_a = _split(a)
     spec_b: str | None
     if b.isdigit() or b in ("latest", "approved"):
@@ -426,7 +417,6 @@ def compare(
 def used_by(ref: RefArg, as_json: JsonOpt = False) -> None:
     """The model versions trained on a dataset version."""
     ws = workspace()
-    ws.info()
     name, spec = _split(ref)
     v = ws.datasets.get(name, spec)
     links = ws.datasets.used_by(name, v.version)

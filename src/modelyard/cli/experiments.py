@@ -22,7 +22,6 @@ def create(
 ) -> None:
     """Create an experiment."""
     ws = workspace()
-    ws.info()
     experiment = ws.tracking.create_experiment(name, description=description, exist_ok=exist_ok)
 
     def render(_: Any) -> None:
@@ -35,7 +34,6 @@ def create(
 def list_experiments(as_json: JsonOpt = False) -> None:
     """List experiments."""
     ws = workspace()
-    ws.info()
     experiments = ws.tracking.list_experiments()
     emit(
         {"experiments": experiments},

@@ -48,7 +48,6 @@ def apply(
 ) -> None:
     """Show what would change (create / new version / metadata / no change), then apply it."""
     ws = workspace()
-    ws.info()
     specs = _load_definitions(file)
     items = ws.features.apply(specs, dry_run=dry_run)
     result = {"applied": not dry_run, "plan": items}
@@ -67,7 +66,6 @@ def apply(
 def list_groups(as_json: JsonOpt = False) -> None:
     """Every feature group with its latest version."""
     ws = workspace()
-    ws.info()
     groups = ws.features.list_groups()
     emit(
         {"groups": groups},
@@ -91,7 +89,6 @@ def show(
 ) -> None:
     """A group version: entity key, event time, typed features, metadata, ingestions."""
     ws = workspace()
-    ws.info()
     group = ws.features.get_group(name)
     ver = ws.features.get_version(name, version)
     ingestions = ws.features.ingestions(name, ver.version)
@@ -136,7 +133,6 @@ def versions(
 ) -> None:
     """Every version of a group (older versions stay readable and unchanged)."""
     ws = workspace()
-    ws.info()
     items = ws.features.list_versions(name)
     emit(
         {"name": name, "versions": items},
@@ -167,7 +163,6 @@ def ingest(
 ) -> None:
     """Check rows against the schema and append them (all or nothing)."""
     ws = workspace()
-    ws.info()
     result = ws.features.ingest(name, file, version=version)
     emit(
         result,
@@ -190,7 +185,6 @@ def materialize(
 ) -> None:
     """Copy the latest values per entity to the online store (incremental)."""
     ws = workspace()
-    ws.info()
     result = ws.features.materialize(name, version, full=full)
     emit(
         result,
@@ -218,7 +212,6 @@ def get(
 ) -> None:
     """Real-time read of the latest feature values for one or more entities."""
     ws = workspace()
-    ws.info()
     reader = ws.features.online(name, version)
     composite = len(reader.spec.entity_key) > 1
     parsed: list[Any] = [tuple(k.split(",")) if composite else k for k in keys]
@@ -259,7 +252,6 @@ def history(
 ) -> None:
     """The group's timeline (versions, ingestions, materializations), or one entity's rows."""
     ws = workspace()
-    ws.info()
     if entity is None:
         events = ws.features.history(name, version)
         emit(

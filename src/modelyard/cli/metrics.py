@@ -50,7 +50,6 @@ def list_metrics(
 ) -> None:
     """Every metric series published (namespace, name, dimensions)."""
     ws = workspace()
-    ws.info()
     found = ws.metrics.list_metrics(namespace)
     emit(
         {"metrics": found},
@@ -89,7 +88,6 @@ def query(
             f"unknown statistic {statistic!r}", hint=f"use one of {', '.join(STATISTICS)}"
         )
     ws = workspace()
-    ws.info()
     now = datetime.now(UTC)
     t1 = parse_time(end, "--end", now + timedelta(seconds=1))
     t0 = parse_time(start, "--start", t1 - timedelta(days=1))

@@ -97,7 +97,6 @@ def register(
             if "@" not in ref:
                 DatasetRef.parse(ref)  # the standard error for a missing version
     ws = workspace()
-    ws.info()
     mv = ws.registry.register(
         name,
         artifact,
@@ -123,7 +122,6 @@ def register(
 def list_models(as_json: JsonOpt = False) -> None:
     """List registered models with their latest version."""
     ws = workspace()
-    ws.info()
     models = ws.registry.list_models()
     emit(
         {"models": models},
@@ -152,7 +150,6 @@ def versions(
 ) -> None:
     """List every version of a model, oldest first."""
     ws = workspace()
-    ws.info()
     found = ws.registry.list_versions(name)
     metric_keys = sorted({k for v in found for k in v.metrics})[:5]
     emit(
@@ -180,7 +177,6 @@ def versions(
 def show(ref: RefArg, as_json: JsonOpt = False) -> None:
     """Show a version with all its metadata (NAME@latest for the newest)."""
     ws = workspace()
-    ws.info()
     mv = ws.registry.get(_ref(ref))
     emit(mv, as_json, lambda _: _show_version(mv))
 
@@ -188,7 +184,6 @@ def show(ref: RefArg, as_json: JsonOpt = False) -> None:
 def _decide(ref: str, comment: str, as_json: bool, verb: str) -> None:
     parsed = _ref(ref, allow_latest=False)
     ws = workspace()
-    ws.info()
     action = getattr(ws.registry, verb)
     assert parsed.version is not None
     mv: ModelVersion = action(parsed.name, parsed.version, comment=comment)
@@ -225,7 +220,6 @@ def compare(
 ) -> None:
     """Compare two versions: every metric with differences (b - a), and params."""
     ws = workspace()
-    ws.info()
     result = ws.registry.compare(_ref(a), _ref(b))
 
     def render(_: Any) -> None:
@@ -257,7 +251,6 @@ def lineage(ref: RefArg, as_json: JsonOpt = False) -> None:
     """The run and dataset versions that produced a version."""
     parsed = _ref(ref)
     ws = workspace()
-    ws.info()
     version = parsed.version or ws.registry.get(parsed).version
     result = ws.lineage.of_version(parsed.name, version)
 
@@ -282,7 +275,6 @@ def using_dataset(
     """The model versions trained on a dataset version (lineage the other way)."""
     ref = DatasetRef.parse(dataset)
     ws = workspace()
-    ws.info()
     uses = ws.lineage.versions_using_dataset(ref.name, ref.version)
     emit(
         {"dataset": str(ref), "models": uses},
@@ -304,7 +296,6 @@ def download(
     """Write a version's artifacts to a folder, each verified against its sha256."""
     parsed = _ref(ref)
     ws = workspace()
-    ws.info()
     mv = ws.registry.get(parsed)
     paths = ws.registry.download(mv.name, mv.version, to)
 

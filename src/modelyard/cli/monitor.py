@@ -157,7 +157,6 @@ def baseline(
 ) -> None:
     """Store the baseline of a model version from reference data."""
     ws = workspace()
-    ws.info()
     frame = _read(data, missing_token)
     info = ws.monitor.create_baseline(
         frame, model=model, version=version, kinds=_kinds(categorical, frame), source=str(data)
@@ -185,7 +184,6 @@ def check(
 ) -> None:
     """Check a batch against the model's baseline; store the report, publish metrics."""
     ws = workspace()
-    ws.info()
     frame = _read(data, missing_token)
     report = ws.monitor.check(frame, model=model, version=version, batch_id=batch_id)
     body = _summary(report)
@@ -225,7 +223,6 @@ def reports(
 ) -> None:
     """List stored reports, newest first (by model, batch and time)."""
     ws = workspace()
-    ws.info()
     found = ws.monitor.list_reports(
         model=model,
         batch_id=batch_id,
@@ -266,7 +263,6 @@ def show(
 ) -> None:
     """Show one stored report (and optionally save its HTML page)."""
     ws = workspace()
-    ws.info()
     report = ws.monitor.get_report(report_id)
     body = _summary(report)
     if html is not None:

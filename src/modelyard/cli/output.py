@@ -106,6 +106,13 @@ def progress(as_json: bool) -> Iterator[Progress]:
         yield bar
 
 
-def workspace(create: bool = False) -> Workspace:
-    """The workspace named by the environment (``MODELYARD_HOME`` etc.)."""
-    return open_workspace(create=create)
+def workspace(create: bool = False, *, must_exist: bool = True) -> Workspace:
+    """The workspace named by the environment (``MODELYARD_HOME`` etc.).
+
+    ``create`` initialises it if new; otherwise, with ``must_exist``, a missing workspace is a
+    ConfigError that says to run ``modelyard init`` (before anything else is touched).
+    """
+    ws = open_workspace(create=create)
+    if not create and must_exist:
+        ws.info()
+    return ws

@@ -56,7 +56,6 @@ def list_runs(
 ) -> None:
     """Pipeline runs, newest first."""
     ws = workspace()
-    ws.info()
     runs = ws.pipelines.list_runs(limit=limit)
     emit(
         {"runs": runs},
@@ -82,7 +81,6 @@ def list_runs(
 def show(run_id: str, as_json: JsonOpt = False) -> None:
     """One pipeline run: config, status, result or error."""
     ws = workspace()
-    ws.info()
     found = ws.pipelines.get_run(run_id)
     emit(found, as_json, lambda r: console.print_json(json.dumps(to_jsonable(r))))
 
@@ -96,7 +94,6 @@ def logs(
 ) -> None:
     """The step log of a run: start, end, duration and failure of each step."""
     ws = workspace()
-    ws.info()
     if follow and not as_json:
         for event in ws.pipelines.follow(run_id, timeout_s=timeout_s):
             console.print(_event_line(event))

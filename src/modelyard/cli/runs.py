@@ -68,7 +68,6 @@ def create(
             what = "does not exist" if not path.exists() else "is a folder, not a file"
             raise InvalidInputError(f"artifact {str(path)!r} {what}", hint="check the path")
     ws = workspace()
-    ws.info()
     if files:
         with ws.tracking.start_run(experiment, params=params, tags=tags) as active:
             active.log_metrics(metrics, step=0)
@@ -94,7 +93,6 @@ def list_runs(
 ) -> None:
     """List runs, newest first."""
     ws = workspace()
-    ws.info()
     runs = ws.tracking.list_runs(experiment, limit=limit)
     emit({"runs": runs}, as_json, lambda _: _runs_table("runs (newest first)", runs))
 
@@ -106,7 +104,6 @@ def show(
 ) -> None:
     """Show one run: status, times, params, latest metrics, tags and artifacts."""
     ws = workspace()
-    ws.info()
     run = ws.tracking.get_run(run_id)
     history = {k: len(ws.tracking.metric_history(run_id, k)) for k in run.metrics}
     result = {**run.to_dict(), "metric_points": history}
@@ -151,7 +148,6 @@ def search(
 ) -> None:
     """Search runs with the filter language (see docs/registry-and-tracking.md)."""
     ws = workspace()
-    ws.info()
     runs = ws.tracking.search_runs(
         filter_text, experiments=experiment or None, order_by=order_by or (), limit=limit
     )
@@ -169,7 +165,6 @@ def compare(
 ) -> None:
     """Compare runs side by side: params, latest metrics and tags."""
     ws = workspace()
-    ws.info()
     result = ws.tracking.compare_runs(run_ids)
 
     def render(_: Any) -> None:
