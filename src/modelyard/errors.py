@@ -37,6 +37,7 @@ Exit code 2 is shared with usage errors of the command line parser (also bad inp
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "RunNotFoundError",
     "SchemaViolationError",
     "StorageError",
+    "describe_problems",
 ]
 
 
@@ -323,3 +325,12 @@ class ArtifactNotFoundError(NotFoundError):
     """A run or model version has no artifact of this name."""
 
     default_hint = "list its artifacts with `modelyard runs show ID` or `modelyard models show`"
+
+
+def describe_problems(problems: Iterable[Mapping[str, Any]], *, root: str = "<root>") -> str:
+    """One line naming every problem of a validation (pydantic's ``errors()`` shape:
+    ``loc`` and ``msg``), e.g. ``model.type: Input should be 'lightgbm' or 'logistic'``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in problem['loc']) or root}: {problem['msg']}"
+        for problem in problems
+    )

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from modelyard.errors import ConfigError
+from modelyard.errors import ConfigError, describe_problems
 
 __all__ = ["Settings"]
 
@@ -74,10 +74,7 @@ class Settings(BaseModel):
         try:
             return cls(**values)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
-            raise ConfigError(f"invalid settings: {problems}") from exc
+            raise ConfigError(f"invalid settings: {describe_problems(exc.errors())}") from exc
 
 
 def _read_config_file(env: Mapping[str, str], cwd: Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from modelyard.adherence.schema import EXCLUDED_DISCHARGE_IDS, LABEL_COLUMN, MISSING
-from modelyard.errors import InvalidInputError
+from modelyard.errors import InvalidInputError, describe_problems
 
 __all__ = [
     "AdherenceConfig",
@@ -174,12 +174,8 @@ class AdherenceConfig(_Strict):
         try:
             return cls.model_validate(data or {})
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-                for err in exc.errors()
-            )
             raise InvalidInputError(
-                f"invalid adherence config: {problems}",
+                f"invalid adherence config: {describe_problems(exc.errors())}",
                 hint="see docs/adherence.md for the keys and their allowed values",
             ) from None
 

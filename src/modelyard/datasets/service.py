@@ -50,7 +50,7 @@ from modelyard.errors import (
     SchemaViolationError,
 )
 from modelyard.quality.columns import FrameSummary
-from modelyard.storage.blobs import BlobRef, ContentStore
+from modelyard.storage.blobs import BlobRef, ContentStore, sha256_file
 from modelyard.storage.keys import validate_name
 from modelyard.storage.records import Put, RecordStore
 
@@ -210,7 +210,7 @@ class DatasetService:
         )
         with tempfile.TemporaryDirectory(prefix="modelyard-add-") as scratch_dir:
             scratch = Path(scratch_dir)
-            source_sha, source_size = _sha256_file(path) if path.is_file() else ("", 0)
+            source_sha, source_size = sha256_file(path) if path.is_file() else ("", 0)
             source_key = _source_key(source_sha, options, declared)
             known = self._records.find(_pk(name), source_key) if source_sha else None
             if known is not None:
@@ -227,7 +227,7 @@ class DatasetService:
                 frame = coerce(frame, declared)
             canonical = scratch / "canonical.parquet"
             frame.write_parquet(canonical, compression="zstd", statistics=True)
-            content_hash, size = _sha256_file(canonical)
+            content_hash, size = sha256_file(canonical)
             existing = self._version_by_hash(name, content_hash)
             if existing is not None:
                 self._remember_source(name, source_key, existing.version)
@@ -745,16 +745,6 @@ def _version_number(version: int | str) -> int:
     if number < 1:
         raise InvalidInputError(f"dataset version must be 1 or more, got {number}")
     return number
-
-
-def _sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def _violation_error(shown: str, problems: list[Violation]) -> SchemaViolationError:

@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from modelyard.adherence.config import AdherenceConfig
-from modelyard.errors import InvalidInputError
+from modelyard.errors import InvalidInputError, describe_problems
 
 __all__ = ["DataSource", "InferenceConfig", "TrainingConfig", "load_config"]
 
@@ -122,10 +122,7 @@ def load_config(source: str | Path | dict[str, Any]) -> TrainingConfig | Inferen
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = describe_problems(exc.errors(), root="config")
         raise InvalidInputError(
             f"{where}: invalid {kind} config: {problems}",
             hint="see docs/pipelines.md for the parameters",

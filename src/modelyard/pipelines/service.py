@@ -263,6 +263,21 @@ class PipelineService:
         )
         self._records.put(rec)
 
+    def _run_recorded(
+        self,
+        steps: list[Step],
+        ctx: Context,
+        run_id: str,
+        started: datetime,
+        on_step: StepCallback | None,
+    ) -> None:
+        """Run the steps; a failure marks the run record failed and propagates."""
+        try:
+            run_steps(steps, ctx, log=self.log, run_id=run_id, on_step=on_step)
+        except BaseException as exc:
+            self._end_record(run_id, started, "failed", error=str(exc))
+            raise
+
     @staticmethod
     def _to_run(rec: Mapping[str, Any]) -> PipelineRun:
         return PipelineRun(
@@ -449,11 +464,7 @@ class PipelineService:
                 Step("baseline", baseline),
                 Step("register", register),
             ]
-            try:
-                run_steps(steps, ctx, log=self.log, run_id=run_id, on_step=on_step)
-            except BaseException as exc:
-                self._end_record(run_id, started, "failed", error=str(exc))
-                raise
+            self._run_recorded(steps, ctx, run_id, started, on_step)
             result = TrainingResult(
                 run_id=run_id,
                 model=config.model_name,
@@ -602,11 +613,7 @@ class PipelineService:
                 Step("drift_check", drift),
                 Step("store_results", store),
             ]
-            try:
-                run_steps(steps, ctx, log=self.log, run_id=run_id, on_step=on_step)
-            except BaseException as exc:
-                self._end_record(run_id, started, "failed", error=str(exc))
-                raise
+            self._run_recorded(steps, ctx, run_id, started, on_step)
             result: InferenceResult = ctx["result"]
             self._end_record(run_id, started, "succeeded", result.to_dict())
             return result

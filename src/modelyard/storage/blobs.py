@@ -15,9 +15,20 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 from modelyard.errors import ChecksumMismatchError, InvalidInputError
 
-__all__ = ["BlobRef", "BlobStore", "ContentStore"]
+__all__ = ["BlobRef", "BlobStore", "ContentStore", "sha256_file"]
 
 _CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """The sha256 (hex) and size of a local file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
 
 
 @runtime_checkable
@@ -112,13 +123,7 @@ class ContentStore:
             raise InvalidInputError(f"file {str(path)!r} does not exist")
         if not path.is_file():
             raise InvalidInputError(f"{str(path)!r} is not a regular file (a folder?)")
-        digest = hashlib.sha256()
-        size = 0
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(_CHUNK), b""):
-                digest.update(chunk)
-                size += len(chunk)
-        ref = BlobRef(digest.hexdigest(), size)
+        ref = BlobRef(*sha256_file(path))
         if not self._blobs.exists(ref.key):
             self._blobs.put_file(ref.key, path)
         return ref

@@ -13,7 +13,6 @@ backoff; an interrupted download resumes with ``Range`` when the server supports
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from modelyard.errors import (
     NotFoundError,
     StorageError,
 )
-from modelyard.storage.blobs import BlobRef, ContentStore
+from modelyard.storage.blobs import BlobRef, ContentStore, sha256_file
 from modelyard.storage.records import RecordStore
 
 __all__ = ["Fetched", "Fetcher", "Progress"]
@@ -164,7 +163,7 @@ class Fetcher:
                 region=region,
                 progress=progress,
             )
-        sha256, size = _hash(target)
+        sha256, size = sha256_file(target)
         if expected_size is not None and size != expected_size:
             raise InvalidInputError(
                 f"download of {url!r} has {size} bytes, expected {expected_size}: "
@@ -430,13 +429,3 @@ class Fetcher:
         if progress is not None:
             progress(stat.st_size, stat.st_size)
         return validator, stat.st_size
-
-
-def _hash(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
