@@ -44,7 +44,9 @@ def service(kind: str, folder: Path) -> TrackingService:
     tags=st.dictionaries(keys, values, max_size=4),
     logged=points,
     artifacts=st.dictionaries(
-        st.from_regex(r"[a-z][a-z0-9_.-]{0,10}", fullmatch=True), st.binary(max_size=64), max_size=3
+        st.from_regex(r"[a-z][a-z0-9_.-]{0,10}", fullmatch=True).filter(lambda n: ".." not in n),
+        st.binary(max_size=64),
+        max_size=3,
     ),
 )
 @settings(max_examples=25, deadline=None)
