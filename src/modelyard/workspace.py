@@ -195,6 +195,7 @@ class Workspace:
             datasets=self.datasets,
             monitor=self.monitor,
             alarms=self.alarms,
+            features=self.features,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -118,3 +118,32 @@ def test_quickstart_end_to_end(cli: Cli) -> None:
     again = json.loads(cli("quickstart", "--json").stdout)
     assert again["dataset"]["downloaded"] is False
     assert again["model"]["version"] == 2
+
+
+def test_publish_history_twice_writes_once(cli: Cli, sample_csv: Path) -> None:
+    first = cli("adherence", "publish-history", "--data", str(sample_csv), "--json")
+    assert first.returncode == 0, first.stderr
+    done = json.loads(first.stdout)
+    assert done["group"] == "adherence_patient_history"
+    assert done["published"] is True
+    assert done["encounters"] == 2500
+    assert done["snapshots"] >= 2500
+    again = json.loads(
+        cli("adherence", "publish-history", "--data", str(sample_csv), "--json").stdout
+    )
+    assert again["published"] is False
+    got = cli("features", "get", "adherence_patient_history", "8222157", "--json")
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["entities"][0]["features"]["prior_encounters"] >= 1
+
+
+def test_bad_history_options_are_refused(cli: Cli, sample_csv: Path) -> None:
+    bad = cli("adherence", "train", "--data", str(sample_csv), "--history", "magic")
+    assert bad.returncode == 2
+    assert "--history must be feature-store or batch" in bad.stderr
+    neither = cli("adherence", "publish-history")
+    assert neither.returncode == 2
+    assert "exactly one of --data FILE or --dataset" in neither.stderr
+    unknown = cli("adherence", "publish-history", "--dataset", "nope@1", "--json")
+    assert unknown.returncode == 4, unknown.stderr
+    assert "Traceback" not in unknown.stderr

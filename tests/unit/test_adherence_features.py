@@ -100,7 +100,7 @@ def test_history_counts_earlier_encounters_only() -> None:
     enc = build_features(load_uci(frame)).encounters
     got = dict(zip(enc["encounter_id"], enc["prior_encounters"], strict=True))
     assert got == {10: 0, 20: 1, 30: 2}
-    pos = dict(zip(enc["encounter_id"], enc["prior_positive"], strict=True))
+    pos = dict(zip(enc["encounter_id"], enc["prior_readmitted_30"], strict=True))
     assert pos == {10: 0, 20: 1, 30: 1}  # 10 was <30; 20 (>30) is not positive
     tih = dict(zip(enc["encounter_id"], enc["prior_time_in_hospital"], strict=True))
     assert tih == {10: 0, 20: 2, 30: 5}

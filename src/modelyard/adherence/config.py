@@ -144,13 +144,20 @@ class FeatureConfig(_Strict):
     """Feature engineering knobs.
 
     ``min_category_count``: levels of a categorical column seen fewer times in training are
-    grouped into ``__other__``. ``use_prior_outcomes``: include counts of earlier encounters'
-    labels (known at the time of the encounter); at prediction time they need the label
-    column of the earlier encounters in the batch, else they are missing.
+    grouped into ``__other__``. ``use_prior_outcomes``: include the patient's earlier
+    readmissions (30-day and any; known by the time of the encounter, see
+    :mod:`modelyard.adherence.history`) whatever the label. ``history``: where the patient
+    history comes from: ``batch`` computes it from the earlier encounters of the same patient
+    in the data given; ``feature_store`` (default) has the pipelines publish the training
+    data's history to the ``adherence_patient_history`` feature group and read it back from
+    there (point in time for training, online for prediction). The library functions
+    (``train``, ``predict``) take a ``history`` frame; without one they compute the same
+    definition from the data given.
     """
 
     min_category_count: int = Field(default=30, ge=1)
     use_prior_outcomes: bool = True
+    history: Literal["batch", "feature_store"] = "feature_store"
 
 
 class AdherenceConfig(_Strict):

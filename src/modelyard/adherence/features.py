@@ -5,8 +5,10 @@ Two levels:
 - encounter features, one row per encounter: demographics, admission/discharge/source
   descriptions (through ``IDS_mapping.csv``), ICD-9 diagnosis groups, visit counts, lab
   results (``None`` = "not measured" is a category of its own, ``?`` = missing is another),
-  the medication profile, and the patient's in-data history **before** the encounter
-  (earlier ``encounter_id`` of the same ``patient_nbr`` only; never the encounter's own label);
+  the medication profile, and the patient's history **before** the encounter (see
+  :mod:`modelyard.adherence.history`: from the earlier ``encounter_id`` of the same
+  ``patient_nbr`` in the frame, or read from the feature store with the same definition;
+  never the encounter's own label);
 - brand rows, one row per (encounter, brand taken), carrying the encounter features plus the
   brand, its drug class(es), its dose change and the number of concurrent brands. An encounter
   with no diabetes medication gets one row with an empty brand.
@@ -24,10 +26,16 @@ import numpy as np
 import polars as pl
 
 from modelyard.adherence.config import AdherenceConfig, label_series
+from modelyard.adherence.history import (
+    MODEL_HISTORY,
+    OUTCOME_FEATURES,
+    batch_history,
+    check_history,
+    model_history,
+)
 from modelyard.adherence.schema import (
     BRAND_CLASSES,
     COUNT_COLUMNS,
-    LABEL_COLUMN,
     MEDICATION_COLUMNS,
     MISSING,
 )
@@ -53,8 +61,8 @@ BASE_NUMERIC = (
     "n_dose_up",
     "n_dose_down",
 )
-HISTORY_NUMERIC = ("prior_encounters", "prior_time_in_hospital")
-OUTCOME_HISTORY_NUMERIC = ("prior_positive", "prior_readmitted")
+HISTORY_NUMERIC = MODEL_HISTORY
+OUTCOME_HISTORY_NUMERIC = OUTCOME_FEATURES
 BRAND_NUMERIC = ("n_concurrent_brands",)
 
 ENCOUNTER_CATEGORICAL = (
@@ -209,7 +217,9 @@ def _id_description(column: str, mapping_key: str, alias: str) -> pl.Expr:
     )
 
 
-def _encounter_features(frame: pl.DataFrame, config: AdherenceConfig) -> pl.DataFrame:
+def _encounter_features(
+    frame: pl.DataFrame, config: AdherenceConfig, history: pl.DataFrame | None
+) -> pl.DataFrame:
     taken = [(pl.col(m) != "No") & (pl.col(m) != MISSING) for m in MEDICATION_COLUMNS]
     out = frame.with_columns(
         _id_description("admission_type_id", "admission_type_id", "admission_type"),
@@ -233,83 +243,11 @@ def _encounter_features(frame: pl.DataFrame, config: AdherenceConfig) -> pl.Data
             "n_dose_down"
         ),
     )
-    return _with_history(out, config)
-
-
-def _with_history(frame: pl.DataFrame, config: AdherenceConfig) -> pl.DataFrame:
-    """Add the patient's history before each encounter (``encounter_id`` order).
-
-    Computed on sorted arrays: within a patient, "prior" sums are the running sum up to the
-    previous encounter, so an encounter never sees itself (nor its own label) or anything
-    later.
-    """
-    patient = frame.get_column("patient_nbr").to_numpy()
-    encounter = frame.get_column("encounter_id").to_numpy()
-    order = np.lexsort((encounter, patient))
-    p = patient[order]
-    n = p.shape[0]
-    pos = np.arange(n)
-    is_start = np.ones(n, dtype=bool)
-    is_start[1:] = p[1:] != p[:-1]
-    start = np.maximum.accumulate(np.where(is_start, pos, 0))
-
-    def prior_sum(values: np.ndarray) -> np.ndarray:
-        v = values[order]
-        before = np.cumsum(v) - v
-        out = np.empty(n, dtype=np.float64)
-        out[order] = before - before[start]
-        return out
-
-    prior_count = np.empty(n, dtype=np.float64)
-    prior_count[order] = pos - start
-    tih = frame.get_column("time_in_hospital").fill_null(0).to_numpy().astype(np.float64)
-    columns = [
-        pl.Series("prior_encounters", prior_count),
-        pl.Series("prior_time_in_hospital", prior_sum(tih)),
-    ]
-    if config.features.use_prior_outcomes:
-        positive = _nullable_label(frame, config).to_numpy()
-        if LABEL_COLUMN in frame.columns:
-            col = frame.get_column(LABEL_COLUMN)
-            readmitted = np.where(
-                col.is_in(["<30", ">30"]).to_numpy(),
-                1.0,
-                np.where(col.is_in(["NO"]).to_numpy(), 0.0, np.nan),
-            )
-        else:
-            readmitted = np.full(n, np.nan)
-        for name, values in (("prior_positive", positive), ("prior_readmitted", readmitted)):
-            # Unknown outcomes count as 0; all-unknown history stays missing.
-            known = ~np.isnan(values)
-            sums = prior_sum(np.where(known, values, 0.0))
-            n_known = prior_sum(known.astype(np.float64))
-            sums[(n_known == 0) & (prior_count > 0)] = np.nan
-            columns.append(pl.Series(name, sums))
-    return frame.with_columns(columns)
-
-
-def _nullable_label(frame: pl.DataFrame, config: AdherenceConfig) -> pl.Series:
-    """The configured label per row as 0/1, null where unknown (absent column or value)."""
-    column = config.label.column
-    if column not in frame.columns:
-        return pl.Series(values=[None] * frame.height, dtype=pl.Float64)
-    raw = frame.get_column(column)
-    known = raw.is_not_null() if raw.dtype != pl.String else raw.is_not_null() & (raw != MISSING)
-    if known.all():
-        try:
-            return label_series(frame, config.label).cast(pl.Float64)
-        except ValueError:
-            return pl.Series(values=[None] * frame.height, dtype=pl.Float64)
-    values = pl.Series(values=[None] * frame.height, dtype=pl.Float64)
-    part = frame.filter(known)
-    try:
-        labels = label_series(part, config.label).cast(pl.Float64)
-    except ValueError:
-        return values
-    idx = np.flatnonzero(known.to_numpy())
-    out = values.to_numpy().copy()
-    out[idx] = labels.to_numpy()
-    return pl.Series(values=out, dtype=pl.Float64)
+    history = batch_history(frame) if history is None else check_history(history, frame.height)
+    return pl.concat(
+        [out, model_history(history, outcomes=config.features.use_prior_outcomes)],
+        how="horizontal",
+    )
 
 
 _BRANDS = pl.Series("brand", [NO_BRAND, *MEDICATION_COLUMNS])
@@ -354,7 +292,11 @@ def _brand_rows(enc: pl.DataFrame) -> pl.DataFrame:
 
 
 def build_features(
-    frame: pl.DataFrame, config: AdherenceConfig | None = None, *, with_label: bool = True
+    frame: pl.DataFrame,
+    config: AdherenceConfig | None = None,
+    *,
+    with_label: bool = True,
+    history: pl.DataFrame | None = None,
 ) -> FeatureFrame:
     """Encounter features and their expansion to brand rows.
 
@@ -362,12 +304,16 @@ def build_features(
         frame: typed encounters (see :func:`modelyard.adherence.data.load_uci`).
         config: the use-case config; the default config if omitted.
         with_label: attach the configured label when its column is present.
+        history: the patient history of each row (:data:`~modelyard.adherence.history.
+            GROUP_FEATURES`, one row per encounter, e.g. read from the feature store);
+            default: computed from the earlier encounters of the same patient in ``frame``
+            (:func:`~modelyard.adherence.history.batch_history`, the same definition).
 
     Raises:
         InvalidInputError: the label column exists but cannot be read under the label rule.
     """
     config = config or AdherenceConfig()
-    enc = _encounter_features(frame, config)
+    enc = _encounter_features(frame, config, history)
     brands = _brand_rows(enc)
     numeric = [*BASE_NUMERIC, *HISTORY_NUMERIC]
     if config.features.use_prior_outcomes:

@@ -73,7 +73,10 @@ Level = Literal["brand", "encounter"]
 
 
 def _prepare(
-    model: TrainedModel, frame: pl.DataFrame, extra_columns: Literal["error", "ignore"]
+    model: TrainedModel,
+    frame: pl.DataFrame,
+    extra_columns: Literal["error", "ignore"],
+    history: pl.DataFrame | None,
 ) -> tuple[pl.DataFrame, FeatureFrame]:
     if not isinstance(frame, pl.DataFrame):
         raise InvalidInputError(
@@ -88,7 +91,7 @@ def _prepare(
         frame = frame.select([c for c in frame.columns if c in known])
     data = coerce_frame(frame)
     check_batch(data, allowed_extra=optional)
-    return data, build_features(data, model.config, with_label=False)
+    return data, build_features(data, model.config, with_label=False, history=history)
 
 
 def _check_level(level: str) -> None:
@@ -105,6 +108,7 @@ def predict_proba(
     level: Level = "encounter",
     extra_columns: Literal["error", "ignore"] = "error",
     num_threads: int = 0,
+    history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Fast path: calibrated probabilities only (no risk factors, no flags).
 
@@ -114,7 +118,7 @@ def predict_proba(
         InvalidInputError: see :func:`predict`.
     """
     _check_level(level)
-    _, feats = _prepare(model, frame, extra_columns)
+    _, feats = _prepare(model, frame, extra_columns, history)
     x, _ = model.preprocessor.transform(feats, with_flags=False)
     raw = model.raw_score(x, num_threads=num_threads)
     ids = feats.encounters.select(ID_COLUMNS)
@@ -137,6 +141,7 @@ def predict(
     risk_factors: bool = True,
     risk_factor_method: Literal["treeshap", "path"] = "treeshap",
     num_threads: int = 0,
+    history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Predict a batch of encounters.
 
@@ -155,6 +160,10 @@ def predict(
             ``path`` (decision-path attribution, ~10x faster); see
             :meth:`TrainedModel.contributions`.
         num_threads: threads for the estimator (0: LightGBM's default).
+        history: each encounter's patient history (the
+            :data:`~modelyard.adherence.history.GROUP_FEATURES`, one row per row of
+            ``frame``), e.g. :meth:`~modelyard.adherence.store.PatientHistoryStore.
+            for_prediction`; default: from the earlier encounters in ``frame``.
 
     Returns:
         A frame with :data:`BRAND_OUTPUT_SCHEMA` or :data:`ENCOUNTER_OUTPUT_SCHEMA`.
@@ -164,7 +173,7 @@ def predict(
             a missing or duplicated encounter_id, an unknown level.
     """
     _check_level(level)
-    data, feats = _prepare(model, frame, extra_columns)
+    data, feats = _prepare(model, frame, extra_columns, history)
     x, flags = model.preprocessor.transform(feats)
     raw = model.raw_score(x, num_threads=num_threads)
     contrib = (

@@ -43,18 +43,21 @@ def patient_split(patients: np.ndarray, fraction: float, seed: int) -> np.ndarra
     return mask
 
 
-def training_features(frame: pl.DataFrame, config: AdherenceConfig) -> FeatureFrame:
+def training_features(
+    frame: pl.DataFrame, config: AdherenceConfig, *, history: pl.DataFrame | None = None
+) -> FeatureFrame:
     """Typed data → features of the encounters eligible for training.
 
     History is computed on all rows given (an excluded encounter is still part of the
-    patient's past), then death/hospice discharges are dropped.
+    patient's past), or taken from ``history`` (one row per row of ``frame``, e.g. read point
+    in time from the feature store), then death/hospice discharges are dropped.
 
     Raises:
         InvalidInputError: no label column, too few encounters, or only one class.
     """
     data = load_uci(frame)
     label_series(data.head(1), config.label)  # refuses a missing label column early
-    features = build_features(data, config)
+    features = build_features(data, config, history=history)
     excluded = data.get_column("discharge_disposition_id").is_in(
         list(config.excluded_discharge_ids)
     )

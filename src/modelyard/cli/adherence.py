@@ -1,4 +1,4 @@
-"""``modelyard adherence train|predict``: the medication adherence use case."""
+"""``modelyard adherence train|predict|publish-history``: the medication adherence use case."""
 
 from __future__ import annotations
 
@@ -63,6 +63,14 @@ def train(
     model_type: Annotated[str, typer.Option("--model-type", help="lightgbm or logistic")] = (
         "lightgbm"
     ),
+    history: Annotated[
+        str,
+        typer.Option(
+            "--history",
+            help="feature-store: publish the patient history to the feature store and train "
+            "on point-in-time reads of it; batch: compute it from --data alone",
+        ),
+    ] = "feature-store",
     as_json: JsonOpt = False,
 ) -> None:
     """Train, evaluate and register the adherence model; print metrics and the version."""
@@ -71,7 +79,15 @@ def train(
 
     if not data.is_file():
         raise InvalidInputError(f"no data file at {str(data)!r}", hint="pass --data PATH")
-    overrides: dict[str, Any] = {"model": {"type": model_type}}
+    if history not in ("feature-store", "batch"):
+        raise InvalidInputError(
+            f"--history must be feature-store or batch, got {history!r}",
+            hint="leave it out to use the feature store",
+        )
+    overrides: dict[str, Any] = {
+        "model": {"type": model_type},
+        "features": {"history": history.replace("-", "_")},
+    }
     if label_config is not None:
         overrides["label"] = _label_config(label_config).model_dump(mode="json")
     config = TrainingConfig(
@@ -134,5 +150,51 @@ def predict(
         console.print(
             f"drift check: {verdict} (score {r.drift_score:.3f}), report {r.drift_report_id}"
         )
+
+    emit(result, as_json, render)
+
+
+@app.command("publish-history")
+def publish_history(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="UCI-shaped CSV / zip / Parquet")
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="a stored dataset: NAME, NAME@V, NAME@latest")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Publish the patient history of encounters to the feature store (offline and online).
+
+    The data must hold each of its patients' whole history; publishing the same data again
+    writes nothing.
+    """
+    from modelyard.pipelines.config import DataSource
+
+    if (data is None) == (dataset is None):
+        raise InvalidInputError(
+            "give exactly one of --data FILE or --dataset NAME@V",
+            hint="e.g. modelyard adherence publish-history --dataset uci-diabetes-130@latest",
+        )
+    if data is not None and not data.is_file():
+        raise InvalidInputError(f"no data file at {str(data)!r}", hint="pass --data PATH")
+    source = (
+        DataSource(path=str(data), name=_dataset_name(data))
+        if data is not None
+        else DataSource(dataset=dataset)
+    )
+    ws = workspace(create=True)
+    result = ws.pipelines.publish_history(source)
+
+    def render(r: Any) -> None:
+        what = "published" if r.ingestion is not None else "already published (nothing written)"
+        console.print(
+            f"{r.pin.ref}: {r.encounters:,} encounters -> {r.snapshots:,} history snapshots, {what}"
+        )
+        if r.materialization is not None:
+            console.print(
+                f"online: {r.materialization.entities_written:,} patients updated "
+                f"({r.materialization.seconds:.2f} s)"
+            )
 
     emit(result, as_json, render)

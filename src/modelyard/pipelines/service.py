@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from modelyard.errors import (
     ModelVersionNotFoundError,
     NotFoundError,
 )
+from modelyard.features.model import FeaturePin
 from modelyard.pipelines.config import DataSource, InferenceConfig, TrainingConfig
 from modelyard.pipelines.log import PipelineLog, StepEvent
 from modelyard.pipelines.runner import Context, Step, run_steps
@@ -42,17 +44,20 @@ from modelyard.quality.drift import DriftConfig
 from modelyard.quality.monitoring import build_baseline
 from modelyard.quality.service import MonitorService
 from modelyard.registry import RegistryService
-from modelyard.storage.blobs import BlobRef, ContentStore
+from modelyard.storage.blobs import BlobRef, ContentStore, sha256_file
 from modelyard.storage.keys import validate_name
 from modelyard.storage.records import Put, RecordStore
 from modelyard.tracking import TrackingService
 
 if TYPE_CHECKING:
     from modelyard.adherence import TrainedModel
+    from modelyard.adherence.store import PatientHistoryStore, PublishResult
+    from modelyard.features.service import FeatureService
 
 __all__ = ["InferenceResult", "PipelineRun", "PipelineService", "TrainingResult"]
 
 ID_COLUMNS = ("encounter_id", "patient_nbr")
+FEATURE_PINS_TAG = "feature_pins"
 CODE_COLUMNS = ("admission_type_id", "discharge_disposition_id", "admission_source_id")
 StepCallback = Callable[[str, int, int], None]
 
@@ -213,6 +218,7 @@ class PipelineService:
         datasets: DatasetService,
         monitor: MonitorService,
         alarms: AlarmService,
+        features: FeatureService | None = None,
     ) -> None:
         self._records = records
         self._content = content
@@ -222,6 +228,7 @@ class PipelineService:
         self._datasets = datasets
         self._monitor = monitor
         self._alarms = alarms
+        self._features = features
         self.log = PipelineLog(records)
 
     # -- run records ---------------------------------------------------------------------------
@@ -346,6 +353,46 @@ class PipelineService:
         frame = self._datasets.load(name, resolved.version, production=production)
         return coerce_frame(frame), f"{name}@{resolved.version}"
 
+    def _history_store(self) -> PatientHistoryStore:
+        from modelyard.adherence.store import PatientHistoryStore
+
+        if self._features is None:
+            raise InvalidInputError(
+                "this pipeline service has no feature store, and the adherence config reads "
+                "the patient history from it",
+                hint="set adherence.features.history: batch, or open the pipelines through a "
+                "workspace",
+            )
+        return PatientHistoryStore(self._features)
+
+    @staticmethod
+    def _source_label(source: DataSource, ref: str) -> str:
+        """A name for the data that changes when the data does (a dataset version, or the
+        sha256 of a file): publishing the same data twice writes nothing the second time."""
+        if ref.startswith("file:") and source.path is not None:
+            return f"file:sha256:{sha256_file(Path(source.path))}"
+        return f"dataset:{ref}"
+
+    def feature_pins(self, model: str, version: int) -> list[FeaturePin]:
+        """The feature group versions a model version was trained with (checked)."""
+        mv = self._registry.get(f"{model}@{version}")
+        raw = mv.tags.get(FEATURE_PINS_TAG)
+        if not raw:
+            return []
+        assert self._features is not None
+        return self._features.resolve_pins(json.loads(raw))
+
+    def publish_history(self, data: DataSource) -> PublishResult:
+        """Publish the patient history of ``data`` to the feature store (and online).
+
+        ``data`` must hold each of its patients' whole history (see
+        :meth:`~modelyard.adherence.store.PatientHistoryStore.publish`); the same data
+        published twice in a row writes nothing the second time.
+        """
+        store = self._history_store()
+        frame, ref = self._load(data)
+        return store.publish(frame, source=self._source_label(data, ref))
+
     # -- training ------------------------------------------------------------------------------
     def run_training(
         self, config: TrainingConfig, *, on_step: StepCallback | None = None
@@ -368,6 +415,8 @@ class PipelineService:
         with contextlib.suppress(AlreadyExistsError):
             self._tracking.create_experiment(config.experiment)
         ac = config.adherence
+        from_store = ac.features.history == "feature_store"
+        store = self._history_store() if from_store else None
         params: dict[str, str] = {}
         _flatten("", ac.model_dump(mode="json"), params)
         tags = {"pipeline": "training", "model": config.model_name}
@@ -379,8 +428,19 @@ class PipelineService:
             def load_validate(c: Context) -> None:
                 c["frame"], c["dataset"] = self._load(config.data, production=config.production)
 
+            def publish_history(c: Context) -> None:
+                assert store is not None
+                result = store.publish(
+                    c["frame"], source=self._source_label(config.data, c["dataset"])
+                )
+                c["history_pin"] = result.pin
+                c["history_published"] = result.to_dict()
+
             def preprocess(c: Context) -> None:
-                c["features"] = training_features(c["frame"], ac)
+                history = None
+                if store is not None:
+                    history = store.point_in_time(c["frame"], c["history_pin"])
+                c["features"] = training_features(c["frame"], ac, history=history)
 
             def split(c: Context) -> None:
                 feats = c["features"]
@@ -432,6 +492,9 @@ class PipelineService:
                     "baseline.json": baseline_doc,
                 }
                 required = model.input_schema["required"]
+                tags = {"use_case": "adherence"}
+                if from_store:
+                    tags[FEATURE_PINS_TAG] = json.dumps([c["history_pin"].to_dict()])
                 mv = self._registry.register(
                     config.model_name,
                     artifacts,
@@ -442,7 +505,7 @@ class PipelineService:
                     datasets=[c["dataset"]],
                     run_id=run_id,
                     description=ac.label.description,
-                    tags={"use_case": "adherence"},
+                    tags=tags,
                 )
                 c["version"] = mv.version
                 # the baseline is also an artifact of the version, so this index write can
@@ -457,6 +520,7 @@ class PipelineService:
 
             steps = [
                 Step("load_validate", load_validate),
+                *([Step("publish_history", publish_history)] if from_store else []),
                 Step("preprocess", preprocess),
                 Step("split", split),
                 Step("train", fit),
@@ -536,6 +600,7 @@ class PipelineService:
             PipelineError: a step failed (``.step`` names it; no results were stored).
         """
         from modelyard.adherence import TrainedModel, predict
+        from modelyard.adherence.history import HISTORY_GROUP
 
         batch_id = config.batch_id or datetime.now(UTC).strftime("batch-%Y%m%dT%H%M%S")
         validate_name("batch", batch_id)
@@ -558,10 +623,22 @@ class PipelineService:
             def load_batch(c: Context) -> None:
                 c["frame"], c["input"] = self._load(config.data)
 
+            def read_history(c: Context) -> None:
+                c["history"] = None
+                model: TrainedModel = c["model"]
+                if model.config.features.history != "feature_store":
+                    return
+                pins = [p for p in self.feature_pins(name, version) if p.group == HISTORY_GROUP]
+                if not pins:
+                    return  # trained before the history was published: in-batch history
+                store = self._history_store()
+                c["history"] = store.for_prediction(c["frame"], pins[0])
+
             def predict_step(c: Context) -> None:
                 c["predictions"] = predict(
                     c["model"],
                     c["frame"],
+                    history=c["history"],
                     level=config.level,
                     model_version=f"{name}@{version}",
                     extra_columns="ignore",
@@ -609,6 +686,7 @@ class PipelineService:
             steps = [
                 Step("resolve_load_model", load_model),
                 Step("load_batch", load_batch),
+                Step("read_history", read_history),
                 Step("predict", predict_step),
                 Step("drift_check", drift),
                 Step("store_results", store),

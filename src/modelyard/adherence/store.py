@@ -1,0 +1,178 @@
+"""The adherence patient history in the feature store: publish, read point in time, read online.
+
+Training reads each encounter's history **point in time** (the group's snapshot at the
+encounter's admission), real-time prediction reads the **online** snapshot of each patient and
+adds the batch's own earlier encounters; both equal :func:`~modelyard.adherence.history.
+batch_history` over the whole data (see ``tests/properties/test_p18_adherence_history_consistency.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from modelyard.adherence.history import (
+    ADMITTED,
+    EVENT_TIME,
+    GROUP_FEATURES,
+    HISTORY_GROUP,
+    LAST_ENCOUNTER,
+    PATIENT,
+    admission_time,
+    batch_history,
+    combine,
+    fill_absent,
+    history_events,
+    history_spec,
+)
+from modelyard.features.model import FeaturePin, Ingestion, Materialization
+
+if TYPE_CHECKING:
+    from modelyard.features.service import FeatureService
+
+__all__ = ["PatientHistoryStore", "PublishResult"]
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What :meth:`PatientHistoryStore.publish` did."""
+
+    pin: FeaturePin
+    source: str
+    encounters: int
+    snapshots: int
+    ingestion: Ingestion | None  # None: this source was published before (nothing written)
+    materialization: Materialization | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.pin.group,
+            "version": self.pin.version,
+            "fingerprint": self.pin.fingerprint,
+            "source": self.source,
+            "encounters": self.encounters,
+            "snapshots": self.snapshots,
+            "published": self.ingestion is not None,
+            "ingestion": None if self.ingestion is None else self.ingestion.to_dict(),
+            "materialization": (
+                None if self.materialization is None else self.materialization.to_dict()
+            ),
+        }
+
+
+class PatientHistoryStore:
+    """The ``adherence_patient_history`` feature group, over a :class:`FeatureService`.
+
+    Every call goes through the service, so it is authorized and audited like any feature
+    read or write.
+    """
+
+    def __init__(self, features: FeatureService) -> None:
+        self._features = features
+
+    def ensure(self) -> FeaturePin:
+        """Apply the group definition (idempotent) and pin its current version."""
+        self._features.apply([history_spec()])
+        return self._features.pin([HISTORY_GROUP])[0]
+
+    def publish(
+        self, frame: pl.DataFrame, *, source: str, materialize: bool = True
+    ) -> PublishResult:
+        """Publish the history of every patient in ``frame`` (and materialize it online).
+
+        ``frame`` must hold each of its patients' **whole** history (all their encounters
+        known so far): the patients' stored timelines are replaced by the one ``frame``
+        implies, from this ingestion on (a read ``as_of`` an earlier time still sees the
+        old one). Snapshots the store holds at times the new timeline has no event get a
+        correction with the new timeline's state at that time, so no stale snapshot from an
+        earlier, smaller publication can surface. To add new encounters, publish the
+        combined data (e.g. the new dataset version); to *score* new encounters, nothing
+        needs publishing (:meth:`for_prediction`).
+
+        ``source`` names the data (``dataset:NAME@V``, ``file:sha256:…``): when the latest
+        publication came from the same source, nothing is written again.
+        """
+        pin = self.ensure()
+        events = history_events(frame)
+        ingestions = self._features.ingestions(pin.group, pin.version)
+        ingestion = None
+        if not ingestions or ingestions[-1].source != source:
+            events = self._with_corrections(events, pin)
+            ingestion = self._features.ingest(pin.group, events, version=pin.version, source=source)
+        mat = self._features.materialize(pin.group, pin.version) if materialize else None
+        return PublishResult(pin, source, frame.height, events.height, ingestion, mat)
+
+    def _with_corrections(self, events: pl.DataFrame, pin: FeaturePin) -> pl.DataFrame:
+        stored = (
+            self._features.scan(pin.group, pin.version)
+            .select(PATIENT, EVENT_TIME)
+            .join(events.select(PATIENT).unique().lazy(), on=PATIENT, how="semi")
+            .unique()
+            .join(events.select(PATIENT, EVENT_TIME).lazy(), on=[PATIENT, EVENT_TIME], how="anti")
+            .collect()
+        )
+        if stored.height == 0:
+            return events
+        # sorted by (patient, time): each patient's rows are in time order, as "by" needs
+        state = stored.sort([PATIENT, EVENT_TIME]).join_asof(
+            events.sort([PATIENT, EVENT_TIME]),
+            on=EVENT_TIME,
+            by=PATIENT,
+            strategy="backward",
+            check_sortedness=False,
+        )
+        present = state.get_column(GROUP_FEATURES[0]).is_not_null()
+        fixes = pl.concat(
+            [state.select(PATIENT, EVENT_TIME), fill_absent(state, present)], how="horizontal"
+        )
+        return pl.concat([events, fixes]).sort([PATIENT, EVENT_TIME])
+
+    def point_in_time(self, frame: pl.DataFrame, pin: FeaturePin) -> pl.DataFrame:
+        """Each encounter's history as the group held it at the encounter's admission:
+        :data:`GROUP_FEATURES`, one row per row of ``frame``, in order."""
+        entities = frame.select(
+            pl.col(PATIENT).cast(pl.Int64),
+            admission_time(pl.col("encounter_id")).alias(ADMITTED),
+        )
+        got = self._features.get_historical_features(
+            entities, [pin], timestamp=ADMITTED, with_times=True
+        )
+        present = got.get_column(f"{pin.group}__event_time").is_not_null()
+        return fill_absent(got.select(GROUP_FEATURES), present)
+
+    def for_prediction(self, frame: pl.DataFrame, pin: FeaturePin) -> pl.DataFrame:
+        """Each encounter's history for real-time prediction: the patient's online snapshot
+        plus the earlier encounters of the same patient in ``frame``.
+
+        A patient whose stored history already reaches the batch (their latest stored
+        encounter is not before their first one in ``frame``: the batch is being re-scored)
+        is read point in time instead, so an encounter never sees itself or a later one.
+        """
+        patients = frame.get_column(PATIENT).cast(pl.Int64)
+        unique = patients.unique(maintain_order=True)
+        values = self._features.online(pin.group, pin.version).get_many(unique.to_list())
+        present = [v is not None for v in values]
+        online = pl.DataFrame(
+            [v if v is not None else dict.fromkeys(GROUP_FEATURES) for v in values],
+            schema=dict.fromkeys(GROUP_FEATURES, pl.Int64),
+        ).with_columns(unique.alias(PATIENT), pl.Series("_present", present))
+        rows = (
+            frame.select(pl.col(PATIENT).cast(pl.Int64), pl.col("encounter_id").cast(pl.Int64))
+            .with_row_index("_row")
+            .join(online, on=PATIENT, how="left")
+            .sort("_row")
+        )
+        base = fill_absent(rows.select(GROUP_FEATURES), rows.get_column("_present"))
+        out = combine(base, batch_history(frame))
+        first = pl.col("encounter_id").min().over(PATIENT)
+        stale = rows.select((pl.col(LAST_ENCOUNTER) >= first).fill_null(False)).to_series()
+        if stale.any():
+            idx = stale.arg_true()
+            past = self.point_in_time(frame.select(pl.all().gather(idx)), pin)
+            out = out.with_row_index("_row").update(
+                past.with_columns(idx.alias("_row")), on="_row", include_nulls=True
+            )
+            out = out.drop("_row")
+        return out

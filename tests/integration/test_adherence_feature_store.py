@@ -1,0 +1,132 @@
+"""The adherence pipelines on the feature store: training publishes the patient history and
+reads it point in time; inference reads it online; the model version pins the group version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from modelyard.adherence import TrainedModel, load_uci, predict
+from modelyard.adherence.history import GROUP_FEATURES, HISTORY_GROUP, batch_history
+from modelyard.pipelines.config import DataSource, InferenceConfig, TrainingConfig
+from modelyard.workspace import Workspace
+from tests.uci import uci_zip
+
+
+@pytest.fixture(scope="module")
+def returning() -> pl.DataFrame:
+    """Encounters of ~1,500 patients seen at least twice (real UCI rows), id order."""
+    full = load_uci(uci_zip())
+    repeat = full.group_by("patient_nbr").len().filter(pl.col("len") >= 2)
+    keep = repeat.sort("patient_nbr").head(1500).get_column("patient_nbr")
+    return full.filter(pl.col("patient_nbr").is_in(keep.implode())).sort("encounter_id")
+
+
+def split(frame: pl.DataFrame, share: float = 0.7) -> tuple[pl.DataFrame, pl.DataFrame]:
+    cut = frame.get_column("encounter_id").quantile(share)
+    return (
+        frame.filter(pl.col("encounter_id") <= cut),
+        frame.filter(pl.col("encounter_id") > cut),
+    )
+
+
+def train_config(path: Path, **features: object) -> TrainingConfig:
+    return TrainingConfig.model_validate(
+        {
+            "data": {"path": str(path), "name": "returning"},
+            "adherence": {"features": features} if features else {},
+        }
+    )
+
+
+def test_training_publishes_reads_point_in_time_and_pins(
+    workspace: Workspace, returning: pl.DataFrame, tmp_path: Path
+) -> None:
+    past, later = split(returning)
+    path = tmp_path / "past.parquet"
+    past.write_parquet(path)
+    result = workspace.pipelines.run_training(train_config(path))
+
+    # the group exists, holds the training data's history, and is online
+    versions = workspace.features.list_versions(HISTORY_GROUP)
+    assert [v.version for v in versions] == [1]
+    ingestions = workspace.features.ingestions(HISTORY_GROUP)
+    assert len(ingestions) == 1
+    assert ingestions[0].source == "dataset:returning@1"
+    pins = workspace.pipelines.feature_pins("adherence", result.version)
+    assert [p.ref for p in pins] == [f"{HISTORY_GROUP}:v1"]
+    steps = [e.step for e in workspace.pipelines.logs(result.run_id)]
+    assert "publish_history" in steps
+
+    # training again on the same dataset version writes nothing new to the store
+    again = workspace.pipelines.run_training(
+        TrainingConfig.model_validate({"data": {"dataset": "returning@1"}})
+    )
+    assert len(workspace.features.ingestions(HISTORY_GROUP)) == 1
+    assert again.version == result.version + 1
+
+    # inference on the later encounters reads the stored history plus the batch's own
+    batch_path = tmp_path / "later.parquet"
+    later.write_parquet(batch_path)
+    out = workspace.pipelines.run_inference(
+        InferenceConfig(
+            model=f"adherence@{result.version}",
+            data=DataSource(path=str(batch_path)),
+            level="encounter",
+            risk_factors=False,
+        )
+    )
+    _, stored = workspace.pipelines.get_predictions(out.id)
+    artifacts = workspace.registry.load_artifacts("adherence", result.version)
+    artifacts.pop("baseline.json")
+    model = TrainedModel.from_artifacts(artifacts)
+    whole = batch_history(returning).with_columns(returning["encounter_id"])
+    expect_history = (
+        later.select("encounter_id")
+        .join(whole, on="encounter_id", how="left")
+        .select(GROUP_FEATURES)
+    )
+    expected = predict(model, later, level="encounter", risk_factors=False, history=expect_history)
+    assert_frame_equal(
+        stored.select("encounter_id", "probability").sort("encounter_id"),
+        expected.select("encounter_id", "probability").sort("encounter_id"),
+    )
+    # and the stored history changes predictions: the batch alone does not know the past
+    alone = predict(model, later, level="encounter", risk_factors=False)
+    assert (alone["probability"] - expected["probability"]).abs().max() > 1e-6
+
+
+def test_batch_history_config_leaves_the_store_alone(
+    workspace: Workspace, returning: pl.DataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "data.parquet"
+    returning.write_parquet(path)
+    result = workspace.pipelines.run_training(train_config(path, history="batch"))
+    assert workspace.features.list_groups() == []
+    assert workspace.pipelines.feature_pins("adherence", result.version) == []
+
+
+def test_a_tampered_pin_is_refused_at_inference(
+    workspace: Workspace, returning: pl.DataFrame, tmp_path: Path
+) -> None:
+    past, later = split(returning)
+    path = tmp_path / "past.parquet"
+    past.write_parquet(path)
+    result = workspace.pipelines.run_training(train_config(path))
+    pin = workspace.pipelines.feature_pins("adherence", result.version)[0].to_dict()
+    pin["fingerprint"] = "0" * 64
+    workspace.registry.set_tag("adherence", result.version, "feature_pins", json.dumps([pin]))
+    batch_path = tmp_path / "later.parquet"
+    later.write_parquet(batch_path)
+    from modelyard.errors import PipelineError
+
+    with pytest.raises(PipelineError) as info:
+        workspace.pipelines.run_inference(
+            InferenceConfig(model="adherence@1", data=DataSource(path=str(batch_path)))
+        )
+    assert info.value.step == "read_history"
+    assert "fingerprint" in str(info.value.__cause__)
