@@ -147,3 +147,33 @@ def test_bad_history_options_are_refused(cli: Cli, sample_csv: Path) -> None:
     unknown = cli("adherence", "publish-history", "--dataset", "nope@1", "--json")
     assert unknown.returncode == 4, unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def test_score_reads_history_online(cli: Cli, sample_csv: Path, tmp_path: Path) -> None:
+    frame = pl.read_csv(sample_csv, infer_schema=False)
+    ids = frame.get_column("encounter_id").cast(pl.Int64)
+    past = tmp_path / "past.csv"
+    frame.filter(ids < ids.quantile(0.9)).write_csv(past)
+    new = frame.filter(ids >= ids.quantile(0.9))
+    assert cli("adherence", "train", "--data", str(past), "--json").returncode == 0
+    one = tmp_path / "one.csv"
+    new.head(1).write_csv(one)
+    scored = cli("adherence", "score", "--model", "adherence@latest", "--data", str(one), "--json")
+    assert scored.returncode == 0, scored.stderr
+    doc = json.loads(scored.stdout)
+    assert doc["model"] == "adherence@1"
+    assert doc["level"] == "encounter"
+    rows = doc["predictions"]
+    assert len(rows) == 1
+    assert 0.0 <= rows[0]["probability"] <= 1.0
+    assert rows[0]["model_version"] == "adherence@1"
+    assert len(rows[0]["risk_factors"]) == 5
+    shown = cli("adherence", "score", "--model", "adherence@1", "--data", str(one))
+    assert shown.returncode == 0, shown.stderr
+    assert "1 predictions by adherence@1" in shown.stdout
+    # scoring stores nothing
+    runs = json.loads(cli("pipelines", "list", "--json").stdout)["runs"]
+    assert [r["kind"] for r in runs] == ["training"]
+    missing = cli("adherence", "score", "--model", "adherence@9", "--data", str(one))
+    assert missing.returncode == 4
+    assert "Traceback" not in missing.stderr

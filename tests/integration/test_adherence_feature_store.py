@@ -99,6 +99,19 @@ def test_training_publishes_reads_point_in_time_and_pins(
     alone = predict(model, later, level="encounter", risk_factors=False)
     assert (alone["probability"] - expected["probability"]).abs().max() > 1e-6
 
+    # real time: one new encounter of a returning patient, history read online
+    firsts = later.filter(
+        pl.col("encounter_id") == pl.col("encounter_id").min().over("patient_nbr")
+    ).filter(pl.col("patient_nbr").is_in(past["patient_nbr"].implode()))
+    one = firsts.head(1)
+    ref = f"adherence@{result.version}"
+    now = workspace.pipelines.predict_realtime(ref, one, level="encounter")
+    want = expected.filter(pl.col("encounter_id") == one["encounter_id"][0])
+    assert now["probability"][0] == pytest.approx(want["probability"][0], abs=1e-12)
+    brands = workspace.pipelines.predict_realtime(ref, one, risk_factors=False)
+    assert brands.height == max(1, int(now["n_brands"][0]))
+    assert set(now["model_version"]) == {f"adherence@{result.version}"}
+
 
 def test_batch_history_config_leaves_the_store_alone(
     workspace: Workspace, returning: pl.DataFrame, tmp_path: Path

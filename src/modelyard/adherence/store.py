@@ -3,7 +3,8 @@
 Training reads each encounter's history **point in time** (the group's snapshot at the
 encounter's admission), real-time prediction reads the **online** snapshot of each patient and
 adds the batch's own earlier encounters; both equal :func:`~modelyard.adherence.history.
-batch_history` over the whole data (see ``tests/properties/test_p18_adherence_history_consistency.py``).
+batch_history` over the whole data (property tests:
+``tests/properties/test_p18_adherence_history_consistency.py``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``modelyard adherence train|predict|publish-history``: the medication adherence use case."""
+"""``modelyard adherence train|predict|score|publish-history``: the adherence use case."""
 
 from __future__ import annotations
 
@@ -149,6 +149,57 @@ def predict(
         verdict = "DRIFT" if r.dataset_drift else "no dataset drift"
         console.print(
             f"drift check: {verdict} (score {r.drift_score:.3f}), report {r.drift_report_id}"
+        )
+
+    emit(result, as_json, render)
+
+
+@app.command("score")
+def score(
+    model: Annotated[str, typer.Option("--model", help="NAME@V, NAME@latest, NAME@approved")],
+    data: Annotated[Path, typer.Option("--data", help="new encounters (CSV / Parquet)")],
+    level: Annotated[str, typer.Option("--level", help="brand or encounter")] = "encounter",
+    risk_factors: Annotated[
+        bool, typer.Option("--risk-factors/--no-risk-factors", help="top-5 contributions")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Real-time scoring of new encounters: patient history read from the online store.
+
+    Nothing is stored and no drift check runs (use `adherence predict` for a batch).
+    """
+    from modelyard.adherence import load_uci
+
+    if level not in ("brand", "encounter"):
+        raise InvalidInputError(f"--level must be brand or encounter, got {level!r}")
+    if not data.is_file():
+        raise InvalidInputError(f"no data file at {str(data)!r}", hint="pass --data PATH")
+    ws = workspace()
+    frame = load_uci(data)
+    out = ws.pipelines.predict_realtime(
+        model,
+        frame,
+        level=level,  # type: ignore[arg-type]
+        risk_factors=risk_factors,
+    )
+    rows = out.to_dicts()
+    result = {"model": rows[0]["model_version"], "level": level, "predictions": rows}
+
+    def render(doc: dict[str, Any]) -> None:
+        r = doc["predictions"]
+        cols = ["encounter_id", "patient_nbr", *(["brand"] if level == "brand" else [])]
+        table(
+            f"{len(r)} predictions by {doc['model']}",
+            [*cols, "probability", "label", "top risk factor"],
+            [
+                [
+                    *(row[c] for c in cols),
+                    f"{row['probability']:.3f}",
+                    row["label"],
+                    (row["risk_factors"][0]["feature"] if row["risk_factors"] else ""),
+                ]
+                for row in r
+            ],
         )
 
     emit(result, as_json, render)

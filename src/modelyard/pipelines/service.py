@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -229,6 +229,7 @@ class PipelineService:
         self._monitor = monitor
         self._alarms = alarms
         self._features = features
+        self._models: dict[tuple[str, int], TrainedModel] = {}
         self.log = PipelineLog(records)
 
     # -- run records ---------------------------------------------------------------------------
@@ -547,6 +548,67 @@ class PipelineService:
             return result
 
     # -- inference -----------------------------------------------------------------------------
+    def load_model(self, name: str, version: int) -> TrainedModel:
+        """A registered adherence model (checksums verified), cached: versions never change."""
+        from modelyard.adherence import TrainedModel
+
+        key = (name, version)
+        model = self._models.get(key)
+        if model is None:
+            artifacts = self._registry.load_artifacts(name, version)
+            artifacts.pop("baseline.json", None)
+            model = TrainedModel.from_artifacts(artifacts)
+            self._models[key] = model
+        return model
+
+    def history_for(self, model: str, version: int, frame: pl.DataFrame) -> pl.DataFrame | None:
+        """The patient history a model version reads for new encounters: the online store plus
+        the batch's earlier encounters, for a version trained on the feature store; None (the
+        history then comes from the batch alone) otherwise."""
+        from modelyard.adherence.history import HISTORY_GROUP
+
+        trained = self.load_model(model, version)
+        if trained.config.features.history != "feature_store":
+            return None
+        pins = [p for p in self.feature_pins(model, version) if p.group == HISTORY_GROUP]
+        if not pins:
+            return None  # trained without a published history: in-batch history
+        return self._history_store().for_prediction(frame, pins[0])
+
+    def predict_realtime(
+        self,
+        ref: str,
+        encounters: pl.DataFrame,
+        *,
+        level: Literal["brand", "encounter"] = "brand",
+        risk_factors: bool = True,
+    ) -> pl.DataFrame:
+        """Score new encounters now: the model's preprocessing, and each patient's history
+        read **online** (plus the earlier encounters of the same patient in ``encounters``).
+
+        Nothing is stored and no drift check runs (that is the inference pipeline's job);
+        the call is authorized and audited as a read of the model and of the feature group.
+
+        Raises:
+            ModelNotFoundError / ModelVersionNotFoundError: ``ref`` does not resolve.
+            InvalidInputError: a bad batch (see :func:`modelyard.adherence.predict`).
+        """
+        from modelyard.adherence import coerce_frame, predict
+
+        name, version = self.resolve(ref)
+        self._guard.check("models.read", f"model/{name}@{version}")
+        model = self.load_model(name, version)
+        frame = coerce_frame(encounters)
+        return predict(
+            model,
+            frame,
+            level=level,
+            model_version=f"{name}@{version}",
+            extra_columns="ignore",
+            risk_factors=risk_factors,
+            history=self.history_for(name, version, frame),
+        )
+
     def resolve(self, ref: str) -> tuple[str, int]:
         """``NAME@V``, ``NAME@latest`` or ``NAME@approved`` (the newest approved version).
 
@@ -599,8 +661,7 @@ class PipelineService:
         Raises:
             PipelineError: a step failed (``.step`` names it; no results were stored).
         """
-        from modelyard.adherence import TrainedModel, predict
-        from modelyard.adherence.history import HISTORY_GROUP
+        from modelyard.adherence import predict
 
         batch_id = config.batch_id or datetime.now(UTC).strftime("batch-%Y%m%dT%H%M%S")
         validate_name("batch", batch_id)
@@ -616,23 +677,13 @@ class PipelineService:
             ctx: Context = {}
 
             def load_model(c: Context) -> None:
-                artifacts = self._registry.load_artifacts(name, version)
-                artifacts.pop("baseline.json", None)
-                c["model"] = TrainedModel.from_artifacts(artifacts)
+                c["model"] = self.load_model(name, version)
 
             def load_batch(c: Context) -> None:
                 c["frame"], c["input"] = self._load(config.data)
 
             def read_history(c: Context) -> None:
-                c["history"] = None
-                model: TrainedModel = c["model"]
-                if model.config.features.history != "feature_store":
-                    return
-                pins = [p for p in self.feature_pins(name, version) if p.group == HISTORY_GROUP]
-                if not pins:
-                    return  # trained before the history was published: in-batch history
-                store = self._history_store()
-                c["history"] = store.for_prediction(c["frame"], pins[0])
+                c["history"] = self.history_for(name, version, c["frame"])
 
             def predict_step(c: Context) -> None:
                 c["predictions"] = predict(
