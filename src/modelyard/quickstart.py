@@ -4,11 +4,12 @@
 2. validate it, look for anomalies and write its profile (HTML);
 3. split it by ``encounter_id`` (the only time proxy) into a training period and two later
    "production" batches, and store the training period as its own dataset version;
-4. train the adherence model with the training pipeline (a tracked run), register and
-   approve it;
+4. train the adherence model with the training pipeline (a tracked run; the patient history
+   is published to the feature store and read point in time), register and approve it;
 5. run batch inference on the clean batch and on a copy with an injected shift, each checked
    for drift against the model's baseline, with an alarm on the drift score;
-6. summarise: metrics, drift verdicts, the alarm's state, where the reports are.
+6. score one new encounter of a returning patient in real time (history read online);
+7. summarise: metrics, drift verdicts, the alarm's state, where the reports are.
 
 An application-level use case like ``workspace.py``: it composes services, owns none.
 """
@@ -92,7 +93,7 @@ def run_quickstart(ws: Workspace, *, on_progress: Progress | None = None) -> dic
     Reports (HTML) are written under ``<home>/reports/``.
     """
     started = time.perf_counter()
-    total = 8
+    total = 9
     timings: dict[str, float] = {}
 
     def stage(name: str, index: int) -> None:
@@ -188,7 +189,10 @@ def run_quickstart(ws: Workspace, *, on_progress: Progress | None = None) -> dic
             }
         )
 
-    stage("summary", 7)
+    stage("real-time scoring: a returning patient, history read online", 7)
+    realtime = _score_returning_patient(ws, clean, training, trained.version)
+
+    stage("summary", 8)
     test = trained.metrics["test"]
     summary: dict[str, Any] = {
         "workspace": str(ws.settings.home),
@@ -224,6 +228,8 @@ def run_quickstart(ws: Workspace, *, on_progress: Progress | None = None) -> dic
                 )
             },
         },
+        "feature_store": _history_summary(ws, trained.version),
+        "realtime": realtime,
         "batches": batches,
         "seconds": round(time.perf_counter() - started, 1),
         "timings_s": timings,
@@ -233,7 +239,50 @@ def run_quickstart(ws: Workspace, *, on_progress: Progress | None = None) -> dic
             "modelyard monitor reports --json",
             f"modelyard alarms history {MODEL}-v{trained.version}-drift",
             f"modelyard datasets used-by {TRAIN_DATASET}@{train_version.version}",
+            f"modelyard features get adherence_patient_history {realtime['patient_nbr']}",
             "modelyard audit verify",
         ],
     }
     return summary
+
+
+def _history_summary(ws: Workspace, version: int) -> dict[str, Any]:
+    """The feature group the model read its patient history from."""
+    pins = ws.pipelines.feature_pins(MODEL, version)
+    if not pins:
+        return {}
+    pin = pins[0]
+    ingestions = ws.features.ingestions(pin.group, pin.version)
+    return {
+        "group": pin.group,
+        "version": pin.version,
+        "snapshots": sum(i.rows for i in ingestions),
+        "sources": [i.source for i in ingestions],
+    }
+
+
+def _score_returning_patient(
+    ws: Workspace, batch: pl.DataFrame, training: pl.DataFrame, version: int
+) -> dict[str, Any]:
+    """Score one new encounter of a patient seen in the training period, as a real-time
+    request would: the patient's history comes from the online store, not from the request."""
+    seen = training.get_column("patient_nbr").implode()
+    returning = batch.filter(pl.col("patient_nbr").is_in(seen)).head(1)
+    if returning.height == 0:
+        returning = batch.head(1)
+    ref = f"{MODEL}@{version}"
+    ws.pipelines.predict_realtime(ref, returning, level="encounter")  # loads the model
+    began = time.perf_counter()
+    out = ws.pipelines.predict_realtime(ref, returning, level="encounter")
+    ms = (time.perf_counter() - began) * 1e3
+    row = out.row(0, named=True)
+    prior = training.filter(pl.col("patient_nbr") == row["patient_nbr"]).height
+    return {
+        "encounter_id": row["encounter_id"],
+        "patient_nbr": row["patient_nbr"],
+        "earlier_encounters_in_store": prior,
+        "probability": round(row["probability"], 4),
+        "label": row["label"],
+        "top_risk_factors": [f["feature"] for f in row["risk_factors"][:3]],
+        "milliseconds": round(ms, 1),
+    }

@@ -54,6 +54,18 @@ def quickstart(as_json: JsonOpt = False) -> None:
             ],
         )
         console.print(f"alarm on the drift score: {s['batches'][0]['alarm']['name']}")
+        fs, rt = s["feature_store"], s["realtime"]
+        if fs:
+            console.print(
+                f"feature store: patient history in {fs['group']} v{fs['version']} "
+                f"({fs['snapshots']:,} snapshots), read point in time for training"
+            )
+        console.print(
+            f"real time: encounter {rt['encounter_id']} of patient {rt['patient_nbr']} "
+            f"({rt['earlier_encounters_in_store']} earlier encounter(s) in the store): "
+            f"p={rt['probability']:.3f}, top risk factors {', '.join(rt['top_risk_factors'])} "
+            f"({rt['milliseconds']} ms)"
+        )
         console.print("reports:")
         console.print(f"  profile   {d['profile_html']}")
         for b in s["batches"]:
