@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -143,3 +144,76 @@ def test_a_tampered_pin_is_refused_at_inference(
         )
     assert info.value.step == "read_history"
     assert "fingerprint" in str(info.value.__cause__)
+
+
+def _publish_in_process(home: str, path: str, source: str, go: Any) -> None:
+    import modelyard
+    from modelyard.adherence import load_uci as load
+    from modelyard.adherence.store import PatientHistoryStore
+
+    ws = modelyard.open_workspace(env={"MODELYARD_HOME": home, "MODELYARD_USER": source})
+    frame = load(path)
+    go.wait()
+    PatientHistoryStore(ws.features).publish(frame, source=source)
+    ws.close()
+
+
+def test_two_processes_publishing_at_once(
+    workspace: Workspace, workspace_env: dict[str, str], returning: pl.DataFrame, tmp_path: Path
+) -> None:
+    """Two pipelines publish the same data at the same moment: both succeed, one group
+    version, and the store reads back exactly the history of the data."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    path = tmp_path / "data.parquet"
+    returning.write_parquet(path)
+    go = ctx.Event()
+    procs = [
+        ctx.Process(
+            target=_publish_in_process,
+            args=(workspace_env["MODELYARD_HOME"], str(path), f"writer-{i}", go),
+        )
+        for i in range(2)
+    ]
+    for p in procs:
+        p.start()
+    go.set()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert [v.version for v in workspace.features.list_versions(HISTORY_GROUP)] == [1]
+    from modelyard.adherence.store import PatientHistoryStore
+
+    store = PatientHistoryStore(workspace.features)
+    pin = store.ensure()
+    assert_frame_equal(store.point_in_time(returning, pin), batch_history(returning))
+
+
+def test_losing_the_race_to_create_the_group_is_retried(
+    workspace: Workspace, workspace_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer creates the group between our plan and our write: the write is refused
+    by the store's condition, and ensure() plans again and finds the group."""
+    import modelyard
+    from modelyard.adherence.history import history_spec
+    from modelyard.adherence.store import PatientHistoryStore
+
+    other = modelyard.open_workspace(env={**workspace_env, "MODELYARD_USER": "other"})
+    service = workspace.features
+    real_plan = service.plan
+    raced: list[bool] = []
+
+    def plan_then_lose(specs: Any) -> Any:
+        items = real_plan(specs)
+        if not raced:
+            raced.append(True)
+            other.features.apply([history_spec()])  # the other writer wins meanwhile
+        return items
+
+    monkeypatch.setattr(service, "plan", plan_then_lose)
+    pin = PatientHistoryStore(service).ensure()
+    assert raced == [True]
+    assert pin.version == 1
+    assert [v.created_by for v in service.list_versions(HISTORY_GROUP)] == ["other"]
+    other.close()

@@ -28,6 +28,7 @@ from modelyard.adherence.history import (
     history_events,
     history_spec,
 )
+from modelyard.errors import ConflictError
 from modelyard.features.model import FeaturePin, Ingestion, Materialization
 
 if TYPE_CHECKING:
@@ -74,8 +75,18 @@ class PatientHistoryStore:
         self._features = features
 
     def ensure(self) -> FeaturePin:
-        """Apply the group definition (idempotent) and pin its current version."""
-        self._features.apply([history_spec()])
+        """Apply the group definition (idempotent) and pin its current version.
+
+        Two writers creating the group at once: the loser's plan is stale (ConflictError);
+        planning again finds the group as the winner made it, and changes nothing.
+        """
+        for attempt in range(3):
+            try:
+                self._features.apply([history_spec()])
+                break
+            except ConflictError:
+                if attempt == 2:
+                    raise
         return self._features.pin([HISTORY_GROUP])[0]
 
     def publish(
