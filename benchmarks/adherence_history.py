@@ -67,6 +67,12 @@ def _latency(fn: Any, n: int) -> dict[str, float]:
     }
 
 
+def _fresh(folder: str) -> tuple[Any, PatientHistoryStore]:
+    env = {"MODELYARD_HOME": str(Path(folder) / "ws"), "MODELYARD_USER": "bench"}
+    ws = modelyard.open_workspace(env=env, create=True)
+    return ws, PatientHistoryStore(ws.features)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=UCI_ZIP)
@@ -95,10 +101,7 @@ def main() -> int:
     result["history_events"]["snapshots"] = events.height
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"MODELYARD_HOME": str(Path(tmp) / "ws"), "MODELYARD_USER": "bench"}
-        ws = modelyard.open_workspace(env=env, create=True)
-        store = PatientHistoryStore(ws.features)
-
+        ws, store = _fresh(tmp)
         started = time.perf_counter()
         published = store.publish(frame, source="full")
         result["publish"] = {
@@ -114,9 +117,7 @@ def main() -> int:
         ws.close()
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"MODELYARD_HOME": str(Path(tmp) / "ws"), "MODELYARD_USER": "bench"}
-        ws = modelyard.open_workspace(env=env, create=True)
-        store = PatientHistoryStore(ws.features)
+        ws, store = _fresh(tmp)
         started = time.perf_counter()
         first = store.publish(past, source="past")
         result["publish_past"] = {"seconds": round(time.perf_counter() - started, 3)}

@@ -14,6 +14,7 @@ from polars.testing import assert_frame_equal
 from modelyard.adherence import TrainedModel, load_uci, predict
 from modelyard.adherence.history import GROUP_FEATURES, HISTORY_GROUP, batch_history
 from modelyard.pipelines.config import DataSource, InferenceConfig, TrainingConfig
+from modelyard.pipelines.service import TrainingResult
 from modelyard.workspace import Workspace
 from tests.uci import uci_zip
 
@@ -44,13 +45,20 @@ def train_config(path: Path, **features: object) -> TrainingConfig:
     )
 
 
+def train_on_past(
+    workspace: Workspace, returning: pl.DataFrame, folder: Path
+) -> tuple[TrainingResult, pl.DataFrame, pl.DataFrame]:
+    """Train (feature-store history) on the first 70% of encounters; return the rest too."""
+    past, later = split(returning)
+    path = folder / "past.parquet"
+    past.write_parquet(path)
+    return workspace.pipelines.run_training(train_config(path)), past, later
+
+
 def test_training_publishes_reads_point_in_time_and_pins(
     workspace: Workspace, returning: pl.DataFrame, tmp_path: Path
 ) -> None:
-    past, later = split(returning)
-    path = tmp_path / "past.parquet"
-    past.write_parquet(path)
-    result = workspace.pipelines.run_training(train_config(path))
+    result, past, later = train_on_past(workspace, returning, tmp_path)
 
     # the group exists, holds the training data's history, and is online
     versions = workspace.features.list_versions(HISTORY_GROUP)
@@ -127,10 +135,7 @@ def test_batch_history_config_leaves_the_store_alone(
 def test_a_tampered_pin_is_refused_at_inference(
     workspace: Workspace, returning: pl.DataFrame, tmp_path: Path
 ) -> None:
-    past, later = split(returning)
-    path = tmp_path / "past.parquet"
-    past.write_parquet(path)
-    result = workspace.pipelines.run_training(train_config(path))
+    result, _, later = train_on_past(workspace, returning, tmp_path)
     pin = workspace.pipelines.feature_pins("adherence", result.version)[0].to_dict()
     pin["fingerprint"] = "0" * 64
     workspace.registry.set_tag("adherence", result.version, "feature_pins", json.dumps([pin]))
