@@ -175,7 +175,11 @@ def batch_history(frame: pl.DataFrame) -> pl.DataFrame:
 
     A patient's first encounter has zero counts and null visit counts / last encounter.
     """
-    data = _inputs(frame).with_row_index("_row")
+    data = _inputs(frame)
+    if not data.get_column(PATIENT).is_duplicated().any():
+        # every row is its patient's first encounter here (e.g. one real-time request)
+        return _first_encounters(data.height)
+    data = data.with_row_index("_row")
     by = PATIENT
 
     def before(column: str) -> pl.Expr:
@@ -260,6 +264,15 @@ def history_events(
             *(pl.col(c).forward_fill().over(PATIENT).alias(c) for c in latest),
         )
         .with_columns(_null_unknown_outcomes())
+    )
+
+
+def _first_encounters(n: int) -> pl.DataFrame:
+    """The history of ``n`` first encounters: zero counts and outcomes, nulls elsewhere."""
+    zeros = {*COUNT_FEATURES, *OUTCOME_FEATURES}
+    return pl.DataFrame(
+        {c: [0] * n if c in zeros else [None] * n for c in GROUP_FEATURES},
+        schema=dict.fromkeys(GROUP_FEATURES, pl.Int64),
     )
 
 

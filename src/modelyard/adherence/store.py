@@ -163,23 +163,30 @@ class PatientHistoryStore:
         is read point in time instead, so an encounter never sees itself or a later one.
         """
         patients = frame.get_column(PATIENT).cast(pl.Int64)
+        ids = frame.get_column("encounter_id").cast(pl.Int64)
         unique = patients.unique(maintain_order=True)
         values = self._features.online(pin.group, pin.version).get_many(unique.to_list())
-        present = [v is not None for v in values]
         online = pl.DataFrame(
             [v if v is not None else dict.fromkeys(GROUP_FEATURES) for v in values],
             schema=dict.fromkeys(GROUP_FEATURES, pl.Int64),
-        ).with_columns(unique.alias(PATIENT), pl.Series("_present", present))
-        rows = (
-            frame.select(pl.col(PATIENT).cast(pl.Int64), pl.col("encounter_id").cast(pl.Int64))
-            .with_row_index("_row")
-            .join(online, on=PATIENT, how="left")
-            .sort("_row")
         )
-        base = fill_absent(rows.select(GROUP_FEATURES), rows.get_column("_present"))
+        present = pl.Series([v is not None for v in values], dtype=pl.Boolean)
+        if unique.len() == patients.len():  # one encounter per patient (real time): no join
+            first = ids
+        else:
+            pos = (
+                patients.to_frame()
+                .join(unique.to_frame().with_row_index("_pos"), on=PATIENT, how="left")
+                .get_column("_pos")
+            )
+            online = online.select(pl.all().gather(pos))
+            present = present.gather(pos)
+            first = frame.select(
+                pl.col("encounter_id").cast(pl.Int64).min().over(PATIENT)
+            ).to_series()
+        base = fill_absent(online, present)
         out = combine(base, batch_history(frame))
-        first = pl.col("encounter_id").min().over(PATIENT)
-        stale = rows.select((pl.col(LAST_ENCOUNTER) >= first).fill_null(False)).to_series()
+        stale = (online.get_column(LAST_ENCOUNTER) >= first).fill_null(False)
         if stale.any():
             idx = stale.arg_true()
             past = self.point_in_time(frame.select(pl.all().gather(idx)), pin)
