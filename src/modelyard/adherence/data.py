@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -86,25 +88,33 @@ def _read_zip(path: Path, n_rows: int | None) -> pl.DataFrame:
 def coerce_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Type the source columns of ``frame``; keep any other column as it is.
 
+    Cheap on a frame that is already typed (what this function returns): the columns that
+    need no conversion are left alone and the checks run in one pass each.
+
     Raises:
         InvalidInputError: a required column is missing, an id is missing, a number column
             holds text, or a medication column holds a value other than No/Steady/Up/Down.
     """
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    present = set(frame.columns)
+    missing = [c for c in REQUIRED_COLUMNS if c not in present]
     if missing:
         raise InvalidInputError(
             f"data lacks {len(missing)} required column(s): {', '.join(missing)}",
             hint="the batch needs every column of the UCI diabetic_data.csv "
             "(the label column 'readmitted' is needed for training only)",
         )
-    exprs: list[pl.Expr] = []
-    for name in INTEGER_COLUMNS:
-        exprs.append(_integer_expr(frame, name))
-    for name in STRING_COLUMNS:
-        exprs.append(_string_expr(frame, name))
-    typed = frame.with_columns(exprs)
-    for name in INTEGER_COLUMNS:
-        _check_cast(frame.get_column(name), typed.get_column(name), name)
+    schema = frame.schema
+    plan = _plan(tuple(schema[c] for c in REQUIRED_COLUMNS))
+    # a text column without nulls needs no filling: leave it alone
+    fills = [_FILL_MISSING[c] for c in plan.fill if frame.get_column(c).null_count()]
+    if plan.lossy:
+        lost = frame.select(plan.lossy_checks).row(0)
+        for name, any_lost in zip(plan.lossy, lost, strict=True):
+            if any_lost:
+                after = frame.select(_integer_expr(name, schema[name])).to_series()
+                _check_cast(frame.get_column(name), after, name)
+    exprs = [*plan.exprs, *fills]
+    typed = frame.with_columns(exprs) if exprs else frame.clone()
     for name in ID_COLUMNS:
         n_null = typed.get_column(name).null_count()
         if n_null:
@@ -116,8 +126,57 @@ def coerce_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return typed
 
 
-def _integer_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
-    dtype = frame.schema[name]
+# Integer types whose cast to Int64 never loses a value (nothing to check after the cast).
+_LOSSLESS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.Null)
+_FILL_MISSING = {name: pl.col(name).fill_null(MISSING) for name in STRING_COLUMNS}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to type a frame whose source columns have given types.
+
+    Attributes:
+        exprs: the conversions needed (columns already of the right type are left out).
+        fill: text columns already of type String (filled only if they hold nulls).
+        lossy: integer columns whose cast may lose a value, in column order.
+        lossy_checks: per column of ``lossy``, whether any value is lost (one row).
+    """
+
+    exprs: tuple[pl.Expr, ...]
+    fill: tuple[str, ...]
+    lossy: tuple[str, ...]
+    lossy_checks: tuple[pl.Expr, ...]
+
+
+@lru_cache(maxsize=64)
+def _plan(dtypes: tuple[pl.DataType, ...]) -> _Plan:
+    """The typing plan for source columns of these types (:data:`REQUIRED_COLUMNS` order).
+
+    Raises:
+        InvalidInputError: a column of a type that cannot hold its values (not cached).
+    """
+    by_name = dict(zip(REQUIRED_COLUMNS, dtypes, strict=True))
+    exprs: list[pl.Expr] = []
+    lossy: list[str] = []
+    for name in INTEGER_COLUMNS:
+        dtype = by_name[name]
+        expr = _integer_expr(name, dtype)
+        if dtype != pl.Int64:
+            exprs.append(expr)
+        if not any(dtype == ok for ok in _LOSSLESS):
+            lossy.append(name)
+    fill: list[str] = []
+    for name in STRING_COLUMNS:
+        expr = _string_expr(name, by_name[name])
+        if by_name[name] == pl.String:
+            fill.append(name)
+        else:
+            exprs.append(expr)
+    checks = tuple(_lost(name, by_name[name]).any().alias(name) for name in lossy)
+    return _Plan(tuple(exprs), tuple(fill), tuple(lossy), checks)
+
+
+def _integer_expr(name: str, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(name)
     if dtype == pl.String:
         col = col.str.strip_chars().replace(MISSING, None)
@@ -127,6 +186,17 @@ def _integer_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
             hint="fix the column type in the input file",
         )
     return col.cast(pl.Int64, strict=False).alias(name)
+
+
+def _lost(name: str, dtype: pl.DataType) -> pl.Expr:
+    """Rows whose value the cast to Int64 loses: the expression form of :func:`_check_cast`."""
+    before = pl.col(name)
+    if dtype == pl.String:
+        before = before.str.strip_chars().replace(MISSING, None)
+    lost = before.cast(pl.Int64, strict=False).is_null() & before.is_not_null()
+    if dtype.is_float():
+        lost = lost | (before.is_not_null() & (before != before.round(0)))
+    return lost
 
 
 def _check_cast(before: pl.Series, after: pl.Series, name: str) -> None:
@@ -144,8 +214,7 @@ def _check_cast(before: pl.Series, after: pl.Series, name: str) -> None:
         )
 
 
-def _string_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
-    dtype = frame.schema[name]
+def _string_expr(name: str, dtype: pl.DataType) -> pl.Expr:
     if not (dtype == pl.String or dtype.is_numeric() or dtype == pl.Null):
         raise InvalidInputError(
             f"column {name!r} must hold text, found type {dtype}",
@@ -155,9 +224,20 @@ def _string_expr(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name).cast(pl.String).fill_null(MISSING).alias(name)
 
 
+_MEDICATION_VALUES = pl.Enum([*DOSE_VALUES, MISSING])
+# Per medication column: how many values are not allowed (the column holds no nulls).
+_MEDICATION_CHECKS = tuple(
+    pl.col(m).cast(_MEDICATION_VALUES, strict=False).null_count() for m in MEDICATION_COLUMNS
+)
+
+
 def _check_medications(frame: pl.DataFrame) -> None:
+    """``frame``: typed (medication columns are text without nulls)."""
+    n_bad = frame.select(_MEDICATION_CHECKS).row(0)
     allowed = [*DOSE_VALUES, MISSING]
-    for name in MEDICATION_COLUMNS:
+    for name, n in zip(MEDICATION_COLUMNS, n_bad, strict=True):
+        if not n:
+            continue
         col = frame.get_column(name)
         bad = col.filter(~col.is_in(allowed))
         if bad.len():

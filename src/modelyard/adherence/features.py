@@ -171,14 +171,50 @@ def ids_mapping() -> dict[str, dict[int, str]]:
     return out
 
 
+# diagnosis_group() of a numeric ICD-9 code: the group of each interval [b_i, b_i+1) of the
+# code's value ("whole == 250" is [250, 251)); below the first and from the last: "other".
+_GROUP_BREAKS = pl.Series(
+    [140, 240, 250, 251, 390, 460, 520, 580, 630, 710, 740, 785, 786, 787, 788, 789, 800, 1000],
+    dtype=pl.Float64,
+)
+_GROUP_LABELS = pl.Series(
+    [
+        "other",
+        "neoplasms",  # [140, 240)
+        "other",
+        "diabetes",  # 250.x
+        "other",
+        "circulatory",  # [390, 460)
+        "respiratory",  # [460, 520)
+        "digestive",  # [520, 580)
+        "genitourinary",  # [580, 630)
+        "other",
+        "musculoskeletal",  # [710, 740)
+        "other",
+        "circulatory",  # 785.x
+        "respiratory",  # 786.x
+        "digestive",  # 787.x
+        "genitourinary",  # 788.x
+        "other",
+        "injury",  # [800, 1000)
+        "other",
+    ],
+    dtype=pl.String,
+)
+
+
 def diagnosis_group(code: pl.Expr) -> pl.Expr:
-    """ICD-9 code (text) → diagnosis group, the grouping of Strack et al. (2014)."""
+    """ICD-9 code (text) → diagnosis group, the grouping of Strack et al. (2014).
+
+    ``missing`` (null or ``?``), ``supplementary_v`` (V codes), ``external_e`` (E codes),
+    ``diabetes`` (250.x), ``circulatory`` (390–459, 785), ``respiratory`` (460–519, 786),
+    ``digestive`` (520–579, 787), ``injury`` (800–999), ``musculoskeletal`` (710–739),
+    ``genitourinary`` (580–629, 788), ``neoplasms`` (140–239), else ``other``.
+    """
     num = code.cast(pl.Float64, strict=False)
-    whole = num.floor()
-
-    def between(lo: float, hi: float) -> pl.Expr:
-        return (num >= lo) & (num < hi)
-
+    # one lookup instead of a chain of comparisons (NaN sorts last: "other"; null: "other")
+    interval = pl.lit(_GROUP_BREAKS).search_sorted(num, side="right")
+    by_number = pl.lit(_GROUP_LABELS).gather(interval).fill_null("other")
     return (
         pl.when(code.is_null() | (code == MISSING))
         .then(pl.lit("missing"))
@@ -186,23 +222,7 @@ def diagnosis_group(code: pl.Expr) -> pl.Expr:
         .then(pl.lit("supplementary_v"))
         .when(code.str.starts_with("E"))
         .then(pl.lit("external_e"))
-        .when(whole == 250)
-        .then(pl.lit("diabetes"))
-        .when(between(390, 460) | (whole == 785))
-        .then(pl.lit("circulatory"))
-        .when(between(460, 520) | (whole == 786))
-        .then(pl.lit("respiratory"))
-        .when(between(520, 580) | (whole == 787))
-        .then(pl.lit("digestive"))
-        .when(between(800, 1000))
-        .then(pl.lit("injury"))
-        .when(between(710, 740))
-        .then(pl.lit("musculoskeletal"))
-        .when(between(580, 630) | (whole == 788))
-        .then(pl.lit("genitourinary"))
-        .when(between(140, 240))
-        .then(pl.lit("neoplasms"))
-        .otherwise(pl.lit("other"))
+        .otherwise(by_number)
     )
 
 
@@ -217,37 +237,85 @@ def _id_description(column: str, mapping_key: str, alias: str) -> pl.Expr:
     )
 
 
-def _encounter_features(
-    frame: pl.DataFrame, config: AdherenceConfig, history: pl.DataFrame | None
-) -> pl.DataFrame:
-    taken = [(pl.col(m) != "No") & (pl.col(m) != MISSING) for m in MEDICATION_COLUMNS]
-    out = frame.with_columns(
-        _id_description("admission_type_id", "admission_type_id", "admission_type"),
-        _id_description(
+@cache
+def _derived_exprs() -> dict[str, pl.Expr]:
+    """The encounter features computed from the source columns (built once: constant)."""
+    return {
+        "admission_type": _id_description(
+            "admission_type_id", "admission_type_id", "admission_type"
+        ),
+        "discharge_disposition": _id_description(
             "discharge_disposition_id", "discharge_disposition_id", "discharge_disposition"
         ),
-        _id_description("admission_source_id", "admission_source_id", "admission_source"),
-        *(diagnosis_group(pl.col(d)).alias(f"{d}_group") for d in ("diag_1", "diag_2", "diag_3")),
-        # "[70-80)" -> 75
-        (pl.col("age").str.extract(r"^\[(\d+)-", 1).cast(pl.Float64, strict=False) + 5.0).alias(
-            "age_years"
+        "admission_source": _id_description(
+            "admission_source_id", "admission_source_id", "admission_source"
         ),
-        (pl.col("number_outpatient") + pl.col("number_emergency") + pl.col("number_inpatient"))
+        **{f"{d}_group": diagnosis_group(pl.col(d)).alias(f"{d}_group") for d in _DIAGNOSES},
+        # "[70-80)" -> 75
+        "age_years": (
+            pl.col("age").str.extract(r"^\[(\d+)-", 1).cast(pl.Float64, strict=False) + 5.0
+        ).alias("age_years"),
+        "total_visits": (
+            pl.col("number_outpatient") + pl.col("number_emergency") + pl.col("number_inpatient")
+        )
         .cast(pl.Float64)
         .alias("total_visits"),
-        pl.sum_horizontal([t.cast(pl.Int32) for t in taken]).alias("n_brands"),
-        pl.sum_horizontal([(pl.col(m) == "Up").cast(pl.Int32) for m in MEDICATION_COLUMNS]).alias(
-            "n_dose_up"
-        ),
-        pl.sum_horizontal([(pl.col(m) == "Down").cast(pl.Int32) for m in MEDICATION_COLUMNS]).alias(
-            "n_dose_down"
-        ),
-    )
+    }
+
+
+_DIAGNOSES = ("diag_1", "diag_2", "diag_3")
+
+# Medication value -> code: No 0, Steady 1, Up 2, Down 3, ? 4 (the Enum's physical codes);
+# a null is coded as "?" and any other value as _OTHER_DOSE (see _medication_codes).
+_DOSE_ENUM = pl.Enum(["No", "Steady", "Up", "Down", MISSING])
+_MISSING_DOSE = 4
+_OTHER_DOSE = 5
+_DOSE_CODES = tuple(
+    pl.col(m).cast(_DOSE_ENUM, strict=False).to_physical().alias(f"_dose_{m}")
+    for m in MEDICATION_COLUMNS
+)
+
+
+def _medication_codes(frame: pl.DataFrame, dose_codes: pl.DataFrame) -> np.ndarray:
+    """The medication columns as an (encounters x brands) int8 matrix of dose codes.
+
+    ``dose_codes``: the :data:`_DOSE_CODES` of ``frame`` (computed with other columns)."""
+    raw = dose_codes.to_numpy().reshape(frame.height, len(MEDICATION_COLUMNS))
+    if raw.dtype.kind == "f":  # nulls: a missing value, or a value outside the vocabulary
+        given = frame.select(pl.col(m).is_not_null() for m in MEDICATION_COLUMNS).to_numpy()
+        other = np.where(given.reshape(raw.shape), _OTHER_DOSE, _MISSING_DOSE)
+        raw = np.where(np.isnan(raw), other, raw)
+    return raw.astype(np.int8)
+
+
+def _encounter_features(
+    frame: pl.DataFrame,
+    config: AdherenceConfig,
+    history: pl.DataFrame | None,
+    columns: list[str],
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """The encounter-level ``columns`` of ``frame``, and its :func:`_medication_codes`.
+
+    One select computes the derived features and the dose codes; the other columns are taken
+    as they are (on a small batch, a select costs more per column than the work itself)."""
     history = batch_history(frame) if history is None else check_history(history, frame.height)
-    return pl.concat(
-        [out, model_history(history, outcomes=config.features.use_prior_outcomes)],
-        how="horizontal",
-    )
+    past = model_history(history, outcomes=config.features.use_prior_outcomes)
+    derived = _derived_exprs()
+    source = pl.concat([frame, past], how="horizontal")
+    wanted = [c for c in columns if c in derived]
+    computed = source.select(*(derived[c] for c in wanted), *_DOSE_CODES)
+    parts = computed.get_columns()
+    codes = _medication_codes(frame, pl.DataFrame(parts[len(wanted) :]))
+    # a brand is taken unless "No" or missing (a value outside the vocabulary counts)
+    taken = (codes != 0) & (codes != _MISSING_DOSE)
+    made = {
+        **dict(zip(wanted, parts[: len(wanted)], strict=True)),
+        "n_brands": pl.Series("n_brands", taken.sum(axis=1, dtype=np.int32)),
+        "n_dose_up": pl.Series("n_dose_up", (codes == 2).sum(axis=1, dtype=np.int32)),
+        "n_dose_down": pl.Series("n_dose_down", (codes == 3).sum(axis=1, dtype=np.int32)),
+    }
+    encounters = pl.DataFrame([made[c] if c in made else source.get_column(c) for c in columns])
+    return encounters, codes
 
 
 _BRANDS = pl.Series("brand", [NO_BRAND, *MEDICATION_COLUMNS])
@@ -257,35 +325,28 @@ _CLASS_2 = pl.Series(
     [NO_BRAND, *(c[1] if len(c) > 1 else NO_BRAND for c in BRAND_CLASSES.values())],
 )
 _DOSES = pl.Series("brand_dose", [NO_BRAND, "Steady", "Up", "Down"])
+_BRAND_TABLE = pl.DataFrame([_BRANDS, _CLASS_1, _CLASS_2])
 
 
-def _brand_rows(enc: pl.DataFrame) -> pl.DataFrame:
-    """One row per (encounter, brand taken); an encounter on no brand gets one empty row."""
-    dose = (
-        enc.select(
-            pl.col(m).replace_strict(
-                {"Steady": 1, "Up": 2, "Down": 3}, default=0, return_dtype=pl.Int8
-            )
-            for m in MEDICATION_COLUMNS
-        )
-        .to_numpy()
-        .reshape(enc.height, len(MEDICATION_COLUMNS))
-    )
+def _brand_rows(codes: np.ndarray) -> pl.DataFrame:
+    """One row per (encounter, brand taken); an encounter on no brand gets one empty row.
+
+    ``codes``: the :func:`_medication_codes` of the encounters.
+    """
+    # taken with a dose change of Steady (1), Up (2) or Down (3)
+    dose = np.where((codes >= 1) & (codes <= 3), codes, 0)
     taken = dose > 0
     n_taken = taken.sum(axis=1)
     # Column 0 stands for "no brand": row-major nonzero() yields (encounter, brand) in order.
     mask = np.concatenate([(n_taken == 0)[:, None], taken], axis=1)
     rows, cols = np.nonzero(mask)
     brand_dose = np.where(cols > 0, dose[rows, np.maximum(cols - 1, 0)], 0)
-    idx = pl.Series("_enc", rows.astype(np.uint32))
-    col_idx = pl.Series(cols.astype(np.uint32))
+    brand = _BRAND_TABLE[cols.astype(np.uint32)]  # brand, brand_class, brand_class_2
     return pl.DataFrame(
         [
-            idx,
-            _BRANDS.gather(col_idx),
-            _CLASS_1.gather(col_idx),
-            _CLASS_2.gather(col_idx),
-            _DOSES.gather(pl.Series(brand_dose.astype(np.uint32))),
+            pl.Series("_enc", rows.astype(np.uint32)),
+            *brand.get_columns(),
+            _DOSES[brand_dose.astype(np.uint32)],
             pl.Series("n_concurrent_brands", n_taken[rows].astype(np.float64)),
         ]
     )
@@ -313,13 +374,12 @@ def build_features(
         InvalidInputError: the label column exists but cannot be read under the label rule.
     """
     config = config or AdherenceConfig()
-    enc = _encounter_features(frame, config, history)
-    brands = _brand_rows(enc)
     numeric = [*BASE_NUMERIC, *HISTORY_NUMERIC]
     if config.features.use_prior_outcomes:
         numeric += list(OUTCOME_HISTORY_NUMERIC)
     enc_cols = ["encounter_id", "patient_nbr", "n_brands", *numeric, *ENCOUNTER_CATEGORICAL]
-    encounters = enc.select(enc_cols)
+    encounters, codes = _encounter_features(frame, config, history, enc_cols)
+    brands = _brand_rows(codes)
     if with_label and config.label.column in frame.columns:
         encounters = encounters.with_columns(label_series(frame, config.label))
     return FeatureFrame(

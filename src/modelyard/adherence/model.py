@@ -13,7 +13,9 @@ with :class:`~modelyard.errors.InvalidInputError`; checksums are the registry's 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -124,8 +126,9 @@ class Preprocessor(BaseModel):
         brand_num = [c for c in self.numeric if c in BRAND_NUMERIC]
         enc_cat = [c for c in self.categorical if c not in BRAND_CATEGORICAL]
         brand_cat = [c for c in self.categorical if c in BRAND_CATEGORICAL]
+        columns = set(features.encounters.columns)
         for name in (*enc_num, *enc_cat):
-            if name not in features.encounters.columns:
+            if name not in columns:
                 raise InvalidInputError(
                     f"feature {name!r} is missing from the batch features",
                     hint="the model was trained with other feature settings; check the config",
@@ -152,23 +155,41 @@ class Preprocessor(BaseModel):
     def _encode(
         self, frame: pl.DataFrame, numeric: list[str], categorical: list[str], with_flags: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        exprs = [pl.col(c).cast(pl.Float64) for c in numeric]
-        flag_exprs: list[pl.Expr] = []
-        for name in categorical:
-            levels = self.levels[name]
-            mapped = pl.col(name).replace_strict(
-                levels[:-1], list(range(len(levels) - 1)), default=None, return_dtype=pl.Float64
-            )
-            exprs.append(mapped.fill_null(float(len(levels) - 1)).alias(name))
-            if with_flags:
-                kept = set(levels)
-                rare = [v for v in self.known[name] if v not in kept]
-                # only values outside the kept levels can be unseen: check those alone
-                flag_exprs.append((mapped.is_null() & ~pl.col(name).is_in(rare)).alias(name))
-        matrix = frame.select(exprs).to_numpy().astype(np.float64, copy=False)
-        if not flag_exprs:
+        """One select: the numeric columns as float, each categorical as its level code
+        (null when not a kept level), and, for the flags, whether a value is a rare one."""
+        encoders = _encoders(self)
+        # numeric columns: cast as Series (no query); categoricals: one select
+        numbers = [frame.get_column(c).cast(pl.Float64) for c in numeric]
+        exprs = [encoders.mapped(c) for c in categorical]
+        rare_cols: list[int] = []
+        if with_flags:
+            for j, name in enumerate(categorical):
+                rare = encoders.rare(name)
+                if rare is not None:
+                    rare_cols.append(j)
+                    exprs.append(rare)
+        coded = frame.select(exprs)
+        out = pl.DataFrame([*numbers, *coded.get_columns()]).to_numpy()
+        out = out.astype(np.float64, copy=False)
+        n_num, n_cat = len(numeric), len(categorical)
+        matrix = out[:, : n_num + n_cat]
+        if out.shape[1] > n_num + n_cat:  # the rare-value columns follow the codes
+            matrix = matrix.copy()
+        mapped = matrix[:, n_num:]
+        not_kept = np.isnan(mapped)
+        if not_kept.any():
+            other = np.asarray([len(self.levels[c]) - 1 for c in categorical], dtype=np.float64)
+            matrix[:, n_num:] = np.where(not_kept, other, mapped)
+        if not with_flags:
             return matrix, None
-        unseen = frame.select(flag_exprs).to_numpy()
+        # unseen: not a kept level, not a rare one, and not null
+        unseen = not_kept
+        for k, j in enumerate(rare_cols):
+            unseen[:, j] &= out[:, n_num + n_cat + k] == 0.0  # NaN (a null value): False
+        rare_set = set(rare_cols)
+        for j, name in enumerate(categorical):
+            if j not in rare_set and frame.get_column(name).null_count():
+                unseen[:, j] &= frame.get_column(name).is_not_null().to_numpy()
         return matrix, (unseen if unseen.any() else None)
 
     def _flags(
@@ -218,10 +239,63 @@ class Preprocessor(BaseModel):
         return full.fill_null(pl.Series([[]], dtype=pl.List(pl.String))).alias("flags")
 
 
+class _Encoders:
+    """The encoding expressions of one :class:`Preprocessor`, built once per feature."""
+
+    def __init__(self, pre: Preprocessor) -> None:
+        self._pre = weakref.proxy(pre)
+        self._mapped: dict[str, pl.Expr] = {}
+        self._rare: dict[str, pl.Expr | None] = {}
+
+    def mapped(self, name: str) -> pl.Expr:
+        """The level code of each value as a float; null when not a kept level."""
+        expr = self._mapped.get(name)
+        if expr is None:
+            kept = self._pre.levels[name][:-1]
+            if len(set(kept)) == len(kept):
+                # the position in an Enum of the kept levels (null: not one of them); the
+                # same codes as replace_strict(kept, range(len(kept))), about twice as fast
+                code = pl.col(name).cast(pl.Enum(kept), strict=False).to_physical()
+                expr = code.cast(pl.Float64).alias(name)
+            else:  # pragma: no cover - levels are unique by construction
+                expr = pl.col(name).replace_strict(
+                    kept, list(range(len(kept))), default=None, return_dtype=pl.Float64
+                )
+            self._mapped[name] = expr.alias(name)
+        return self._mapped[name]
+
+    def rare(self, name: str) -> pl.Expr | None:
+        """Whether a value is a rare one (1.0 / 0.0, NaN for null); None: no rare value."""
+        if name not in self._rare:
+            kept = set(self._pre.levels[name])
+            rare = [v for v in self._pre.known[name] if v not in kept]
+            self._rare[name] = (
+                pl.col(name).is_in(rare).cast(pl.Float64).alias(f"_rare_{name}") if rare else None
+            )
+        return self._rare[name]
+
+
+_ENCODERS: dict[int, _Encoders] = {}
+
+
+def _encoders(pre: Preprocessor) -> _Encoders:
+    """The cached encoders of ``pre`` (dropped when ``pre`` is garbage collected)."""
+    key = id(pre)
+    found = _ENCODERS.get(key)
+    if found is None:
+        found = _ENCODERS[key] = _Encoders(pre)
+        weakref.finalize(pre, _ENCODERS.pop, key, None)
+    return found
+
+
 def empty_lists(name: str, n: int, inner: pl.DataType | None = None) -> pl.Series:
     """A column of ``n`` empty lists, built without a Python loop."""
-    dtype = pl.List(inner if inner is not None else pl.String)
-    return pl.Series(name, [[]], dtype=dtype).new_from_index(0, n)
+    return _one_empty_list(name, inner if inner is not None else pl.String()).new_from_index(0, n)
+
+
+@cache
+def _one_empty_list(name: str, inner: pl.DataType) -> pl.Series:
+    return pl.Series(name, [[]], dtype=pl.List(inner))
 
 
 class LogisticState(BaseModel):

@@ -77,6 +77,7 @@ def _prepare(
     frame: pl.DataFrame,
     extra_columns: Literal["error", "ignore"],
     history: pl.DataFrame | None,
+    coerced: bool,
 ) -> tuple[pl.DataFrame, FeatureFrame]:
     if not isinstance(frame, pl.DataFrame):
         raise InvalidInputError(
@@ -88,8 +89,10 @@ def _prepare(
     optional = model.input_schema["optional"]
     if extra_columns == "ignore":
         known = {*INTEGER_COLUMNS, *STRING_COLUMNS, *optional}
-        frame = frame.select([c for c in frame.columns if c in known])
-    data = coerce_frame(frame)
+        keep = [c for c in frame.columns if c in known]
+        if len(keep) != frame.width:
+            frame = frame.select(keep)
+    data = frame if coerced else coerce_frame(frame)
     check_batch(data, allowed_extra=optional)
     return data, build_features(data, model.config, with_label=False, history=history)
 
@@ -109,6 +112,7 @@ def predict_proba(
     extra_columns: Literal["error", "ignore"] = "error",
     num_threads: int = 0,
     history: pl.DataFrame | None = None,
+    coerced: bool = False,
 ) -> pl.DataFrame:
     """Fast path: calibrated probabilities only (no risk factors, no flags).
 
@@ -118,17 +122,26 @@ def predict_proba(
         InvalidInputError: see :func:`predict`.
     """
     _check_level(level)
-    _, feats = _prepare(model, frame, extra_columns, history)
+    _, feats = _prepare(model, frame, extra_columns, history, coerced)
     x, _ = model.preprocessor.transform(feats, with_flags=False)
     raw = model.raw_score(x, num_threads=num_threads)
-    ids = feats.encounters.select(ID_COLUMNS)
+    ids = _ids(feats)
     if level == "encounter":
         p = model.calibrator(_encounter_mean(feats, raw))
-        return ids.with_columns(pl.Series("probability", p))
-    idx = feats.brands.get_column("_enc")
-    return ids.select(pl.all().gather(idx)).with_columns(
-        feats.brands.get_column("brand"), pl.Series("probability", model.calibrator(raw))
+        return pl.DataFrame([*ids.get_columns(), pl.Series("probability", p)])
+    brand_ids = ids[feats.brand_index]
+    return pl.DataFrame(
+        [
+            *brand_ids.get_columns(),
+            feats.brands.get_column("brand"),
+            pl.Series("probability", model.calibrator(raw)),
+        ]
     )
+
+
+def _ids(feats: FeatureFrame) -> pl.DataFrame:
+    """The id columns of the encounters (no query: the frame is built from its columns)."""
+    return pl.DataFrame([feats.encounters.get_column(c) for c in ID_COLUMNS])
 
 
 def predict(
@@ -142,6 +155,7 @@ def predict(
     risk_factor_method: Literal["treeshap", "path"] = "treeshap",
     num_threads: int = 0,
     history: pl.DataFrame | None = None,
+    coerced: bool = False,
 ) -> pl.DataFrame:
     """Predict a batch of encounters.
 
@@ -164,6 +178,10 @@ def predict(
             :data:`~modelyard.adherence.history.GROUP_FEATURES`, one row per row of
             ``frame``), e.g. :meth:`~modelyard.adherence.store.PatientHistoryStore.
             for_prediction`; default: from the earlier encounters in ``frame``.
+        coerced: ``frame`` is the output of :func:`~modelyard.adherence.data.coerce_frame`
+            (typed and checked): skip typing and checking it again. Pass a frame straight
+            from ``coerce_frame`` only; the batch checks (no rows, unknown columns,
+            duplicated encounter_id) still run.
 
     Returns:
         A frame with :data:`BRAND_OUTPUT_SCHEMA` or :data:`ENCOUNTER_OUTPUT_SCHEMA`.
@@ -173,7 +191,7 @@ def predict(
             a missing or duplicated encounter_id, an unknown level.
     """
     _check_level(level)
-    data, feats = _prepare(model, frame, extra_columns, history)
+    data, feats = _prepare(model, frame, extra_columns, history, coerced)
     x, flags = model.preprocessor.transform(feats)
     raw = model.raw_score(x, num_threads=num_threads)
     contrib = (
@@ -194,17 +212,16 @@ def predict(
         )
         flags_out = _encounter_flags(flags, idx, feats.encounters.height)
         missing = enc_missing
-        ids = feats.encounters.select(*ID_COLUMNS, pl.col("n_brands").cast(pl.Int64))
+        ids = [
+            *_ids(feats).get_columns(),
+            feats.encounters.get_column("n_brands").cast(pl.Int64),
+        ]
     else:
         raw_out = raw
         contrib_out = contrib
         flags_out = flags
         missing = enc_missing[idx]
-        ids = (
-            feats.encounters.select(ID_COLUMNS)
-            .select(pl.all().gather(pl.Series(idx)))
-            .with_columns(feats.brands.get_column("brand"))
-        )
+        ids = [*_ids(feats)[idx].get_columns(), feats.brands.get_column("brand")]
     p = model.calibrator(raw_out)
     t = model.threshold
     label = p >= t
@@ -219,16 +236,18 @@ def predict(
             .otherwise(flags_out)
             .alias("flags")
         ).to_series()
-    out = ids.with_columns(
-        pl.Series("probability", p, dtype=pl.Float64),
-        pl.Series("label", label, dtype=pl.Boolean),
-        pl.Series("confidence", confidence, dtype=pl.Float64),
-        _risk_column(contrib_out, names, len(p)),
-        pl.lit(model_version, dtype=pl.String).alias("model_version"),
-        flags_out.alias("flags"),
+    # built from its columns, in the output schema's order (no query)
+    return pl.DataFrame(
+        [
+            *ids,
+            pl.Series("probability", p, dtype=pl.Float64),
+            pl.Series("label", label, dtype=pl.Boolean),
+            pl.Series("confidence", confidence, dtype=pl.Float64),
+            _risk_column(contrib_out, names, len(p)),
+            pl.Series("model_version", [model_version], dtype=pl.String).new_from_index(0, len(p)),
+            flags_out.alias("flags"),
+        ]
     )
-    schema = ENCOUNTER_OUTPUT_SCHEMA if level == "encounter" else BRAND_OUTPUT_SCHEMA
-    return out.select(schema.names())
 
 
 def _starts(feats: FeatureFrame) -> np.ndarray:
@@ -281,11 +300,15 @@ def _encounter_flags(flags: pl.Series, idx: np.ndarray, n: int) -> pl.Series:
     return grouped.get_column("flags").cast(pl.List(pl.String))
 
 
+_SOURCE_INTEGERS = tuple(c for c in INTEGER_COLUMNS if c not in ID_COLUMNS)
+_PRESENT = pl.any_horizontal(
+    *(pl.col(c).is_not_null() for c in _SOURCE_INTEGERS),
+    *(pl.col(c) != MISSING for c in STRING_COLUMNS),
+)
+
+
 def _all_missing(data: pl.DataFrame) -> np.ndarray:
     """Encounters whose every source column except the ids is missing."""
-    ints = [c for c in INTEGER_COLUMNS if c not in ID_COLUMNS]
-    present = pl.any_horizontal(
-        *(pl.col(c).is_not_null() for c in ints),
-        *(pl.col(c) != MISSING for c in STRING_COLUMNS),
-    )
-    return data.select((~present).alias("m")).to_series().to_numpy()
+    if any(data.get_column(c).null_count() == 0 for c in _SOURCE_INTEGERS):
+        return np.zeros(data.height, dtype=bool)  # a number column is never missing
+    return data.select((~_PRESENT).alias("m")).to_series().to_numpy()

@@ -607,6 +607,7 @@ class PipelineService:
             extra_columns="ignore",
             risk_factors=risk_factors,
             history=self.history_for(name, version, frame),
+            coerced=True,  # typed and checked just above
         )
 
     def resolve(self, ref: str) -> tuple[str, int]:
