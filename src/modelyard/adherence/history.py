@@ -179,23 +179,34 @@ def batch_history(frame: pl.DataFrame) -> pl.DataFrame:
     if not data.get_column(PATIENT).is_duplicated().any():
         # every row is its patient's first encounter here (e.g. one real-time request)
         return _first_encounters(data.height)
-    data = data.with_row_index("_row")
-    by = PATIENT
+    # One sort by (patient, encounter), then plain cumulative sums and shifts minus their
+    # value at the patient's first row: no per-patient window (``over``) is needed.
+    data = data.with_row_index("_row").sort([PATIENT, "encounter_id"])
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    is_start = pl.col(PATIENT) != pl.col(PATIENT).shift(1)
+    starts = data.select(
+        is_start.fill_null(True).alias("_start"),
+        pl.when(is_start.fill_null(True)).then(row).forward_fill().alias("_first"),
+    )
+    first, start = starts.get_column("_first"), starts.get_column("_start")
 
     def before(column: str) -> pl.Expr:
-        return pl.col(column).cum_sum().over(by) - pl.col(column)
+        running = pl.col(column).cum_sum() - pl.col(column)  # sum over the rows before
+        return running - running.gather(pl.lit(first))
+
+    def previous(column: str) -> pl.Expr:
+        return pl.when(pl.lit(start)).then(None).otherwise(pl.col(column).shift(1))
 
     out = (
-        data.sort([PATIENT, "encounter_id"])
-        .select(
+        data.select(
             "_row",
-            pl.int_range(pl.len(), dtype=pl.Int64).over(by).alias("prior_encounters"),
+            (row - pl.lit(first)).alias("prior_encounters"),
             before("_tih").alias("prior_time_in_hospital"),
             before("_known").alias("prior_outcomes_known"),
             before("_r30").alias("prior_readmitted_30"),
             before("_rany").alias("prior_readmitted"),
-            *(pl.col(name).shift(1).over(by).alias(name) for name in VISIT_FEATURES),
-            pl.col("encounter_id").shift(1).over(by).alias(LAST_ENCOUNTER),
+            *(previous(name).alias(name) for name in VISIT_FEATURES),
+            previous("encounter_id").alias(LAST_ENCOUNTER),
         )
         .with_columns(_null_unknown_outcomes())
         .sort("_row")
