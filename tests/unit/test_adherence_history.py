@@ -128,3 +128,24 @@ def test_spec_is_stable() -> None:
     assert spec.entity_key == ("patient_nbr",)
     assert spec.feature_names == list(GROUP_FEATURES)
     assert spec.fingerprint() == history_spec().fingerprint()
+
+
+def test_a_model_trained_with_the_old_feature_name_still_predicts(models: dict) -> None:
+    """Models registered before ``prior_positive`` became ``prior_readmitted_30`` score
+    the same batch exactly as the renamed model does."""
+    from modelyard.adherence import TrainedModel, predict
+    from tests.uci import uci_sample
+
+    model = models["lightgbm"]
+    files = model.to_artifacts()
+    old = {
+        name: data.replace(b"prior_readmitted_30", b"prior_positive")
+        for name, data in files.items()
+    }
+    assert old["manifest.json"] != files["manifest.json"]
+    legacy = TrainedModel.from_artifacts(old)
+    assert "prior_positive" in legacy.feature_names
+    batch = uci_sample(400)
+    now = predict(model, batch, level="encounter", risk_factors=False)
+    then = predict(legacy, batch, level="encounter", risk_factors=False)
+    assert_frame_equal(now.drop("model_version"), then.drop("model_version"))

@@ -14,7 +14,7 @@ with :class:`~modelyard.errors.InvalidInputError`; checksums are the registry's 
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, Literal
 
@@ -42,6 +42,11 @@ __all__ = [
 FORMAT_VERSION: Literal[1] = 1
 OTHER = "__other__"
 """The level that gathers rare and unseen values of a categorical feature."""
+
+RENAMED_FEATURES = {"prior_positive": "prior_readmitted_30"}
+"""Features renamed since a model may have been trained: old name -> new name. Under the
+default label, ``prior_positive`` (earlier encounters with a positive label) counted exactly
+what ``prior_readmitted_30`` counts."""
 
 MANIFEST = "manifest.json"
 BOOSTER = "booster.txt"
@@ -127,6 +132,19 @@ class Preprocessor(BaseModel):
         enc_cat = [c for c in self.categorical if c not in BRAND_CATEGORICAL]
         brand_cat = [c for c in self.categorical if c in BRAND_CATEGORICAL]
         columns = set(features.encounters.columns)
+        legacy = {
+            old: new
+            for old, new in RENAMED_FEATURES.items()
+            if old in enc_num and old not in columns and new in columns
+        }
+        if legacy:  # a model trained before a feature was renamed reads it under its old name
+            features = replace(
+                features,
+                encounters=features.encounters.with_columns(
+                    pl.col(new).alias(old) for old, new in legacy.items()
+                ),
+            )
+            columns |= set(legacy)
         for name in (*enc_num, *enc_cat):
             if name not in columns:
                 raise InvalidInputError(
