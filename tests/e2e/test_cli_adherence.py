@@ -174,6 +174,8 @@ def test_score_reads_history_online(cli: Cli, sample_csv: Path, tmp_path: Path) 
     # scoring stores nothing
     runs = json.loads(cli("pipelines", "list", "--json").stdout)["runs"]
     assert [r["kind"] for r in runs] == ["training"]
+    lineage = cli("models", "lineage", "adherence@1")
+    assert "features adherence_patient_history:v1" in lineage.stdout
     missing = cli("adherence", "score", "--model", "adherence@9", "--data", str(one))
     assert missing.returncode == 4
     assert "Traceback" not in missing.stderr

@@ -70,6 +70,8 @@ def test_training_publishes_reads_point_in_time_and_pins(
     assert [p.ref for p in pins] == [f"{HISTORY_GROUP}:v1"]
     steps = [e.step for e in workspace.pipelines.logs(result.run_id)]
     assert "publish_history" in steps
+    lineage = workspace.lineage.of_version("adherence", result.version).to_dict()
+    assert [(g["group"], g["version"]) for g in lineage["feature_groups"]] == [(HISTORY_GROUP, 1)]
 
     # training again on the same dataset version writes nothing new to the store
     again = workspace.pipelines.run_training(
@@ -149,6 +151,14 @@ def test_a_tampered_pin_is_refused_at_inference(
         )
     assert info.value.step == "read_history"
     assert "fingerprint" in str(info.value.__cause__)
+
+    workspace.registry.set_tag("adherence", result.version, "feature_pins", "not json")
+    with pytest.raises(PipelineError) as info:
+        workspace.pipelines.run_inference(
+            InferenceConfig(model="adherence@1", data=DataSource(path=str(batch_path)))
+        )
+    assert info.value.step == "read_history"
+    assert "is not a list of feature group pins" in str(info.value.__cause__)
 
 
 def _publish_in_process(home: str, path: str, source: str, go: Any) -> None:

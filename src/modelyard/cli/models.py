@@ -263,6 +263,8 @@ def lineage(ref: RefArg, as_json: JsonOpt = False) -> None:
             )
         console.print(f"  code     {result.code_version or '-'}")
         console.print("  datasets " + (", ".join(str(d) for d in result.datasets) or "-"))
+        groups = [f"{p.get('group')}:v{p.get('version')}" for p in result.feature_groups]
+        console.print("  features " + (", ".join(groups) or "-"))
 
     emit(result, as_json, render)
 

@@ -44,6 +44,7 @@ from modelyard.quality.drift import DriftConfig
 from modelyard.quality.monitoring import build_baseline
 from modelyard.quality.service import MonitorService
 from modelyard.registry import RegistryService
+from modelyard.registry.model import FEATURE_PINS_TAG
 from modelyard.storage.blobs import BlobRef, ContentStore, sha256_file
 from modelyard.storage.keys import validate_name
 from modelyard.storage.records import Put, RecordStore
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
 __all__ = ["InferenceResult", "PipelineRun", "PipelineService", "TrainingResult"]
 
 ID_COLUMNS = ("encounter_id", "patient_nbr")
-FEATURE_PINS_TAG = "feature_pins"
 CODE_COLUMNS = ("admission_type_id", "discharge_disposition_id", "admission_source_id")
 StepCallback = Callable[[str, int, int], None]
 
@@ -375,13 +375,26 @@ class PipelineService:
         return f"dataset:{ref}"
 
     def feature_pins(self, model: str, version: int) -> list[FeaturePin]:
-        """The feature group versions a model version was trained with (checked)."""
+        """The feature group versions a model version was trained with (checked against
+        the store: a tampered pin raises ConflictError)."""
         mv = self._registry.get(f"{model}@{version}")
         raw = mv.tags.get(FEATURE_PINS_TAG)
         if not raw:
             return []
-        assert self._features is not None
-        return self._features.resolve_pins(json.loads(raw))
+        if self._features is None:
+            raise InvalidInputError(
+                f"{model}@{version} reads feature groups, and this pipeline service has no "
+                "feature store",
+                hint="open the pipelines through a workspace",
+            )
+        pins = mv.feature_pins
+        if not pins:
+            raise InvalidInputError(
+                f"the {FEATURE_PINS_TAG!r} tag of {model}@{version} is not a list of feature "
+                "group pins",
+                hint="restore the tag from the version's history (`modelyard models show`)",
+            )
+        return self._features.resolve_pins(pins)
 
     def publish_history(self, data: DataSource) -> PublishResult:
         """Publish the patient history of ``data`` to the feature store (and online).

@@ -97,13 +97,15 @@ class DatasetUse:
 
 @dataclass(frozen=True)
 class VersionLineage:
-    """Where a model version came from: its run (if any) and its dataset versions."""
+    """Where a model version came from: its run (if any), its dataset versions and the
+    feature group versions it read."""
 
     version: VersionRef
     run_id: str | None
     run: Run | None
     datasets: tuple[DatasetRef, ...]
     code_version: str | None
+    feature_groups: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +115,7 @@ class VersionLineage:
             "run": None if self.run is None else self.run.to_dict(),
             "datasets": [d.to_dict() for d in self.datasets],
             "code_version": self.code_version,
+            "feature_groups": [dict(p) for p in self.feature_groups],
         }
 
 
@@ -150,7 +153,9 @@ class LineageService:
                 run = self._runs.get_run(mv.run_id)
             except RunNotFoundError:
                 run = None
-        return VersionLineage(mv.ref, mv.run_id, run, mv.datasets, mv.code_version)
+        return VersionLineage(
+            mv.ref, mv.run_id, run, mv.datasets, mv.code_version, tuple(mv.feature_pins)
+        )
 
     def versions_using_dataset(self, dataset: str, version: int | None = None) -> list[DatasetUse]:
         """Model versions trained on ``dataset@version`` (any version of it if None)."""

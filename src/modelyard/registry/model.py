@@ -192,6 +192,10 @@ class HistoryEntry:
         }
 
 
+FEATURE_PINS_TAG = "feature_pins"
+"""The tag holding the feature group versions a model version was trained with."""
+
+
 @dataclass(frozen=True)
 class ModelVersion:
     """A registered model version with all of capability 1's metadata."""
@@ -218,6 +222,23 @@ class ModelVersion:
     @property
     def ref(self) -> VersionRef:
         return VersionRef(self.name, self.version)
+
+    @property
+    def feature_pins(self) -> list[dict[str, Any]]:
+        """The feature group versions the version was trained with (tag
+        :data:`FEATURE_PINS_TAG`, a JSON list of ``{group, version, fingerprint}``); an
+        absent or unreadable tag gives ``[]`` (a consumer that needs the pins checks them
+        with ``FeatureService.resolve_pins``)."""
+        raw = self.tags.get(FEATURE_PINS_TAG)
+        if not raw:
+            return []
+        try:
+            pins = json.loads(raw)
+        except ValueError:
+            return []
+        if not isinstance(pins, list):
+            return []
+        return [p for p in pins if isinstance(p, dict)]
 
     def artifact(self, name: str) -> ArtifactInfo:
         """The artifact called ``name``.
