@@ -149,3 +149,11 @@ def test_a_model_trained_with_the_old_feature_name_still_predicts(models: dict) 
     now = predict(model, batch, level="encounter", risk_factors=False)
     then = predict(legacy, batch, level="encounter", risk_factors=False)
     assert_frame_equal(now.drop("model_version"), then.drop("model_version"))
+
+
+def test_a_duplicated_encounter_is_refused_not_counted_twice() -> None:
+    frame = encounters([(10, 1, 2, "NO"), (10, 1, 2, "NO"), (20, 1, 1, None)])
+    with pytest.raises(InvalidInputError, match="encounter_id 10 appears more than once"):
+        history_events(frame)
+    with pytest.raises(InvalidInputError, match="encounter_id 10 appears more than once"):
+        batch_history(frame)

@@ -148,6 +148,14 @@ def _inputs(frame: pl.DataFrame) -> pl.DataFrame:
             "patient history needs an encounter_id and a patient_nbr on every row",
             hint="drop or fix the rows without them",
         )
+    ids = frame.get_column("encounter_id")
+    if ids.is_duplicated().any():
+        dup = ids.filter(ids.is_duplicated()).head(1).to_list()[0]
+        raise InvalidInputError(
+            f"encounter_id {dup} appears more than once; a patient history counts each "
+            "encounter once",
+            hint="drop the duplicated rows (keep one row per encounter)",
+        )
     if LABEL_COLUMN in frame.columns:
         label = frame.get_column(LABEL_COLUMN).cast(pl.String)
     else:
