@@ -23,12 +23,12 @@ encounter = st.tuples(
     st.integers(1, 4),  # patient
     st.integers(1, 14),  # time in hospital
     st.sampled_from(["<30", ">30", "NO", None]),
-    st.integers(0, 9),  # prior-year visits
+    st.none() | st.integers(0, 9),  # prior-year visits (sometimes not recorded)
 )
 data = st.dictionaries(st.integers(1, 200 * DAY), encounter, min_size=1, max_size=25)
 
 
-def frame(d: dict[int, tuple[int, int, str | None, int]]) -> pl.DataFrame:
+def frame(d: dict[int, tuple[int, int, str | None, int | None]]) -> pl.DataFrame:
     ids = list(d)  # not sorted: input order must not matter
     return pl.DataFrame(
         {
@@ -36,8 +36,8 @@ def frame(d: dict[int, tuple[int, int, str | None, int]]) -> pl.DataFrame:
             "patient_nbr": [d[i][0] for i in ids],
             "time_in_hospital": [d[i][1] for i in ids],
             "number_outpatient": [d[i][3] for i in ids],
-            "number_emergency": [d[i][3] + 1 for i in ids],
-            "number_inpatient": [d[i][3] * 2 for i in ids],
+            "number_emergency": [None if d[i][3] is None else d[i][3] + 1 for i in ids],
+            "number_inpatient": [None if d[i][3] is None else d[i][3] * 2 for i in ids],
             "readmitted": [d[i][2] for i in ids],
         },
         schema_overrides={"readmitted": pl.String},

@@ -228,17 +228,17 @@ def history_events(
     """The history as snapshots to ingest: ``patient_nbr``, ``event_time`` and the
     :data:`GROUP_FEATURES` after every change (a discharge, an outcome becoming known).
 
-    The snapshots describe only the encounters in ``frame``: publish a patient's encounters
-    in ``encounter_id`` order (a later batch continues the earlier one only if it holds the
-    patient's whole history; publish the full history again otherwise — equal snapshots are
-    corrections that change nothing).
+    The snapshots describe only the encounters in ``frame``, so ``frame`` must hold each of
+    its patients' whole history (see :meth:`~modelyard.adherence.store.PatientHistoryStore.
+    publish`). A patient's first snapshot is always the discharge of their first encounter.
     """
     admitted = admission_time(pl.col("encounter_id"))
+    same_patient_next = pl.col(PATIENT) == pl.col(PATIENT).shift(-1)
     # the next admission of the patient, whatever its own outcome (computed before filtering)
     data = (
         _inputs(frame)
         .sort([PATIENT, "encounter_id"])
-        .with_columns(admitted.shift(-1).over(PATIENT).alias("_next"))
+        .with_columns(pl.when(same_patient_next).then(admitted.shift(-1)).alias("_next"))
     )
     zero = pl.lit(0, dtype=pl.Int64)
     none = pl.lit(None, dtype=pl.Int64)
@@ -266,24 +266,36 @@ def history_events(
     )
     deltas = ("_enc", "_tih", "_known", "_r30", "_rany")
     latest = (*VISIT_FEATURES, LAST_ENCOUNTER)
-    return (
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    is_start = (pl.col(PATIENT) != pl.col(PATIENT).shift(1)).fill_null(True)
+    events = (
         pl.concat([discharges, outcomes])
         .group_by(PATIENT, EVENT_TIME)
-        # at most one discharge per instant (encounter ids differ), so max() picks its value
+        # at most one discharge per instant (encounter ids differ): its values, or nulls
         .agg(*(pl.col(c).sum() for c in deltas), *(pl.col(c).max() for c in latest))
         .sort([PATIENT, EVENT_TIME])
-        .select(
-            PATIENT,
-            EVENT_TIME,
-            pl.col("_enc").cum_sum().over(PATIENT).alias("prior_encounters"),
-            pl.col("_tih").cum_sum().over(PATIENT).alias("prior_time_in_hospital"),
-            pl.col("_known").cum_sum().over(PATIENT).alias("prior_outcomes_known"),
-            pl.col("_r30").cum_sum().over(PATIENT).alias("prior_readmitted_30"),
-            pl.col("_rany").cum_sum().over(PATIENT).alias("prior_readmitted"),
-            *(pl.col(c).forward_fill().over(PATIENT).alias(c) for c in latest),
+        .with_columns(
+            pl.when(is_start).then(row).forward_fill().alias("_first"),
+            # the latest discharge so far (a patient's first snapshot is one, so this never
+            # reaches back into the previous patient)
+            pl.when(pl.col("_enc") > 0).then(row).forward_fill().alias("_discharge"),
         )
-        .with_columns(_null_unknown_outcomes())
     )
+
+    def running(column: str) -> pl.Expr:  # sum over the patient's snapshots so far
+        total = pl.col(column).cum_sum()
+        return total - (total - pl.col(column)).gather(pl.col("_first"))
+
+    return events.select(
+        PATIENT,
+        EVENT_TIME,
+        running("_enc").alias("prior_encounters"),
+        running("_tih").alias("prior_time_in_hospital"),
+        running("_known").alias("prior_outcomes_known"),
+        running("_r30").alias("prior_readmitted_30"),
+        running("_rany").alias("prior_readmitted"),
+        *(pl.col(c).gather(pl.col("_discharge")).alias(c) for c in latest),
+    ).with_columns(_null_unknown_outcomes())
 
 
 def _first_encounters(n: int) -> pl.DataFrame:
