@@ -232,3 +232,34 @@ def test_losing_the_race_to_create_the_group_is_retried(
     assert pin.version == 1
     assert [v.created_by for v in service.list_versions(HISTORY_GROUP)] == ["other"]
     other.close()
+
+
+def test_a_publication_that_fails_halfway_is_completed_by_the_next(
+    workspace: Workspace, returning: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The encounters are written, then the history write fails: the history is one
+    publication behind; publishing the same data again brings it up to date."""
+    from modelyard.adherence.store import PatientHistoryStore
+    from modelyard.errors import StorageError
+
+    past, later = split(returning)
+    service = workspace.features
+    store = PatientHistoryStore(service)
+    store.publish(past, source="past")
+    real_ingest = service.ingest
+
+    def history_write_fails(name: str, data: Any, **kw: Any) -> Any:
+        if name == HISTORY_GROUP:
+            raise StorageError("disk full (simulated)")
+        return real_ingest(name, data, **kw)
+
+    monkeypatch.setattr(service, "ingest", history_write_fails)
+    with pytest.raises(StorageError):
+        store.publish(later, source="later")
+    monkeypatch.setattr(service, "ingest", real_ingest)
+    pin = store.ensure()
+    # one publication behind: the later encounters are not in the history yet
+    assert_frame_equal(store.point_in_time(past, pin), batch_history(past))
+    assert not store.point_in_time(returning, pin).equals(batch_history(returning))
+    store.publish(later, source="later")
+    assert_frame_equal(store.point_in_time(returning, pin), batch_history(returning))

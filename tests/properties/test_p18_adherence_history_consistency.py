@@ -123,3 +123,52 @@ def test_republishing_replaces_a_smaller_timeline(d: dict, keep: list[bool]) -> 
         assert_frame_equal(store.point_in_time(whole, pin), batch_history(whole))
         again = store.publish(whole, source="whole")
         assert again.ingestion is None  # the same source twice: nothing written
+
+
+@SETTINGS
+@given(d=data, piece=st.lists(st.integers(0, 3), min_size=25, max_size=25), durable=st.booleans())
+def test_publishing_in_pieces_gives_the_history_of_everything(
+    d: dict, piece: list[int], durable: bool
+) -> None:
+    """New encounters arrive in batches, in any order: each publication adds to the
+    patients' histories, and the result is the history of everything published."""
+    whole = frame(d)
+    label = pl.Series(piece[: whole.height])
+    with stores(durable) as s:
+        store = PatientHistoryStore(s.service())
+        for k in (3, 1, 0, 2):  # not in time order
+            part = whole.filter(label == k)
+            if part.height:
+                store.publish(part, source=f"piece-{k}")
+        pin = store.ensure()
+        assert_frame_equal(store.point_in_time(whole, pin), batch_history(whole))
+        got = s.service().get_online(pin.group, whole["patient_nbr"].unique().to_list())
+        online = pl.DataFrame(got, schema=dict.fromkeys(GROUP_FEATURES, pl.Int64))
+        expect = (
+            whole["patient_nbr"]
+            .unique()
+            .to_frame()
+            .join(final_state(whole), on="patient_nbr", how="left")
+            .select(GROUP_FEATURES)
+        )
+        assert_frame_equal(online, expect)
+
+
+@SETTINGS
+@given(d=data, which=st.integers(0, 24), outcome=st.sampled_from(["<30", ">30", "NO", None]))
+def test_publishing_an_encounter_again_corrects_it(
+    d: dict, which: int, outcome: str | None
+) -> None:
+    whole = frame(d)
+    row = which % whole.height
+    corrected = whole.with_columns(
+        pl.when(pl.int_range(pl.len()) == row)
+        .then(pl.lit(outcome, dtype=pl.String))
+        .otherwise(pl.col("readmitted"))
+        .alias("readmitted")
+    )
+    with stores(False) as s:
+        store = PatientHistoryStore(s.service())
+        store.publish(whole, source="first")
+        pin = store.publish(corrected.slice(row, 1), source="correction").pin
+        assert_frame_equal(store.point_in_time(whole, pin), batch_history(corrected))

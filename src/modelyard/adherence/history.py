@@ -42,6 +42,7 @@ from modelyard.features.model import Feature, FeatureGroupSpec, FeatureType
 __all__ = [
     "ADMITTED",
     "DISCHARGE_AFTER",
+    "ENCOUNTERS_GROUP",
     "ENCOUNTER_EPOCH",
     "EVENT_TIME",
     "GROUP_FEATURES",
@@ -51,6 +52,8 @@ __all__ = [
     "admission_time",
     "batch_history",
     "combine",
+    "encounter_records",
+    "encounters_spec",
     "fill_absent",
     "history_events",
     "history_spec",
@@ -58,6 +61,9 @@ __all__ = [
 ]
 
 HISTORY_GROUP = "adherence_patient_history"
+ENCOUNTERS_GROUP = "adherence_patient_encounters"
+"""The encounters published so far (the inputs of the history), so that a later publication
+can add encounters to a patient's history instead of replacing it."""
 PATIENT = "patient_nbr"
 EVENT_TIME = "event_time"
 ADMITTED = "admitted_at"
@@ -127,6 +133,51 @@ def history_spec(*, owner: str = "adherence") -> FeatureGroupSpec:
             )
             for name in GROUP_FEATURES
         ),
+    )
+
+
+RECORD_COLUMNS = (*_NEEDED, LABEL_COLUMN)
+"""The columns of an encounter the history is computed from."""
+
+
+def encounters_spec(*, owner: str = "adherence") -> FeatureGroupSpec:
+    """The feature group of published encounters (the history's inputs), keyed by patient,
+    one row per encounter at its admission time. A raw record, not a model feature: it holds
+    each encounter's outcome, known only later (the history group publishes it then)."""
+    types = {c: FeatureType.INT64 for c in _NEEDED if c != PATIENT}
+    types[LABEL_COLUMN] = FeatureType.STRING
+    return FeatureGroupSpec(
+        name=ENCOUNTERS_GROUP,
+        entity_key=(PATIENT,),
+        event_time=EVENT_TIME,
+        description=(
+            "Encounters published to the adherence patient history (its inputs; the "
+            "outcome column is the raw label, not a point-in-time feature)"
+        ),
+        owner=owner,
+        tags={"use_case": "adherence", "source": "uci-diabetes", "kind": "raw"},
+        features=tuple(
+            Feature(name=c, dtype=t, nullable=c not in ("encounter_id", "time_in_hospital"))
+            for c, t in types.items()
+        ),
+    )
+
+
+def encounter_records(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``frame`` as :data:`ENCOUNTERS_GROUP` rows (admission time, inputs)."""
+    _inputs(frame)  # the same checks as the history itself
+    label = (
+        pl.col(LABEL_COLUMN).cast(pl.String)
+        if LABEL_COLUMN in frame.columns
+        else pl.lit(None, dtype=pl.String).alias(LABEL_COLUMN)
+    )
+    return frame.select(
+        pl.col(PATIENT).cast(pl.Int64),
+        admission_time(pl.col("encounter_id")).alias(EVENT_TIME),
+        pl.col("encounter_id").cast(pl.Int64),
+        pl.col("time_in_hospital").cast(pl.Int64).fill_null(0),
+        *(pl.col(c).cast(pl.Int64) for c in _VISIT_SOURCE.values()),
+        label,
     )
 
 
@@ -228,9 +279,10 @@ def history_events(
     """The history as snapshots to ingest: ``patient_nbr``, ``event_time`` and the
     :data:`GROUP_FEATURES` after every change (a discharge, an outcome becoming known).
 
-    The snapshots describe only the encounters in ``frame``, so ``frame`` must hold each of
-    its patients' whole history (see :meth:`~modelyard.adherence.store.PatientHistoryStore.
-    publish`). A patient's first snapshot is always the discharge of their first encounter.
+    The snapshots describe only the encounters in ``frame`` (the store merges a publication
+    with the encounters published before: :meth:`~modelyard.adherence.store.
+    PatientHistoryStore.publish`). A patient's first snapshot is always the discharge of
+    their first encounter.
     """
     admitted = admission_time(pl.col("encounter_id"))
     same_patient_next = pl.col(PATIENT) == pl.col(PATIENT).shift(-1)

@@ -16,20 +16,24 @@ import polars as pl
 
 from modelyard.adherence.history import (
     ADMITTED,
+    ENCOUNTERS_GROUP,
     EVENT_TIME,
     GROUP_FEATURES,
     HISTORY_GROUP,
     LAST_ENCOUNTER,
     PATIENT,
+    RECORD_COLUMNS,
     admission_time,
     batch_history,
     combine,
+    encounter_records,
+    encounters_spec,
     fill_absent,
     history_events,
     history_spec,
 )
 from modelyard.errors import ConflictError
-from modelyard.features.model import FeaturePin, Ingestion, Materialization
+from modelyard.features.model import INGESTED_AT, FeaturePin, Ingestion, Materialization
 
 if TYPE_CHECKING:
     from modelyard.features.service import FeatureService
@@ -75,14 +79,14 @@ class PatientHistoryStore:
         self._features = features
 
     def ensure(self) -> FeaturePin:
-        """Apply the group definition (idempotent) and pin its current version.
+        """Apply the group definitions (idempotent) and pin the history's current version.
 
-        Two writers creating the group at once: the loser's plan is stale (ConflictError);
-        planning again finds the group as the winner made it, and changes nothing.
+        Two writers creating the groups at once: the loser's plan is stale (ConflictError);
+        planning again finds the groups as the winner made them, and changes nothing.
         """
         for attempt in range(3):
             try:
-                self._features.apply([history_spec()])
+                self._features.apply([history_spec(), encounters_spec()])
                 break
             except ConflictError:
                 if attempt == 2:
@@ -92,29 +96,51 @@ class PatientHistoryStore:
     def publish(
         self, frame: pl.DataFrame, *, source: str, materialize: bool = True
     ) -> PublishResult:
-        """Publish the history of every patient in ``frame`` (and materialize it online).
+        """Add the encounters of ``frame`` to their patients' histories (and materialize).
 
-        ``frame`` must hold each of its patients' **whole** history (all their encounters
-        known so far): the patients' stored timelines are replaced by the one ``frame``
-        implies, from this ingestion on (a read ``as_of`` an earlier time still sees the
-        old one). Snapshots the store holds at times the new timeline has no event get a
-        correction with the new timeline's state at that time, so no stale snapshot from an
-        earlier, smaller publication can surface. To add new encounters, publish the
-        combined data (e.g. the new dataset version); to *score* new encounters, nothing
-        needs publishing (:meth:`for_prediction`).
+        The encounters published before (kept in :data:`ENCOUNTERS_GROUP`) and those of
+        ``frame`` are merged per patient (an encounter published again takes its new
+        values: a correction), each affected patient's timeline is recomputed from all of
+        them, and written. A stored snapshot at a time the new timeline has no event gets a
+        correction with the new timeline's state at that time, so nothing stale surfaces.
+        Reads ``as_of`` an earlier time still see what they saw. Publish in any order and
+        in any pieces: the result is the history of everything published.
 
         ``source`` names the data (``dataset:NAME@V``, ``file:sha256:…``): when the latest
         publication came from the same source, nothing is written again.
+
+        The encounters are written before the history: a crash in between leaves the
+        history one publication behind, and the next publication of those patients (or the
+        same one again) brings it up to date.
         """
         pin = self.ensure()
-        events = history_events(frame)
         ingestions = self._features.ingestions(pin.group, pin.version)
         ingestion = None
+        records = encounter_records(frame)
+        snapshots = 0
         if not ingestions or ingestions[-1].source != source:
-            events = self._with_corrections(events, pin)
+            (enc,) = self._features.pin([ENCOUNTERS_GROUP])
+            merged = self._merged(records, enc)
+            self._features.ingest(enc.group, records, version=enc.version, source=source)
+            events = self._with_corrections(history_events(merged), pin)
+            snapshots = events.height
             ingestion = self._features.ingest(pin.group, events, version=pin.version, source=source)
         mat = self._features.materialize(pin.group, pin.version) if materialize else None
-        return PublishResult(pin, source, frame.height, events.height, ingestion, mat)
+        return PublishResult(pin, source, frame.height, snapshots, ingestion, mat)
+
+    def _merged(self, records: pl.DataFrame, enc: FeaturePin) -> pl.DataFrame:
+        """The stored encounters of the patients in ``records`` (the latest ingestion of each)
+        with ``records`` replacing any it publishes again."""
+        stored = (
+            self._features.scan(enc.group, enc.version)
+            .join(records.select(PATIENT).unique().lazy(), on=PATIENT, how="semi")
+            .sort(INGESTED_AT)
+            .unique([PATIENT, EVENT_TIME], keep="last")
+            .join(records.select(PATIENT, EVENT_TIME).lazy(), on=[PATIENT, EVENT_TIME], how="anti")
+            .select(records.columns)
+            .collect()
+        )
+        return pl.concat([stored, records]).select(RECORD_COLUMNS)
 
     def _with_corrections(self, events: pl.DataFrame, pin: FeaturePin) -> pl.DataFrame:
         stored = (

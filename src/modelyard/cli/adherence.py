@@ -217,8 +217,8 @@ def publish_history(
 ) -> None:
     """Publish the patient history of encounters to the feature store (offline and online).
 
-    The data must hold each of its patients' whole history; publishing the same data again
-    writes nothing.
+    New encounters are added to their patients' histories (an encounter published again is
+    corrected); publishing the same data twice in a row writes nothing the second time.
     """
     from modelyard.pipelines.config import DataSource
 

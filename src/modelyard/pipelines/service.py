@@ -399,9 +399,9 @@ class PipelineService:
     def publish_history(self, data: DataSource) -> PublishResult:
         """Publish the patient history of ``data`` to the feature store (and online).
 
-        ``data`` must hold each of its patients' whole history (see
-        :meth:`~modelyard.adherence.store.PatientHistoryStore.publish`); the same data
-        published twice in a row writes nothing the second time.
+        Its encounters are added to their patients' histories (merged with those published
+        before; see :meth:`~modelyard.adherence.store.PatientHistoryStore.publish`); the same
+        data published twice in a row writes nothing the second time.
         """
         store = self._history_store()
         frame, ref = self._load(data)
